@@ -1,0 +1,192 @@
+"""Count: an immutable record of parameters and FLOPs that adds and scales.
+
+Conventions (see README "Counting conventions"):
+
+* ``forward_flops`` is matrix-class work (linear/matmul/einsum, convolution, attention score
+  and value products), 2 FLOPs per multiply-add. ``macs = forward_flops // 2``.
+* ``other_flops`` is the estimated elementwise work (bias adds, norms, activations, softmax,
+  pooling, residual adds), never folded into ``forward_flops``.
+* ``params`` counts unique tensors; ``active_params`` what one token/example uses (MoE).
+* ``by_type`` splits ``params`` into the typology in :data:`PARAM_TYPES`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+PARAM_TYPES = ("dense", "attention", "expert", "embedding", "conv", "recurrent", "norm")
+
+
+def _add_maps(a: Mapping[str, int], b: Mapping[str, int], k: int = 1) -> dict[str, int]:
+    out = dict(a)
+    for key, v in b.items():
+        out[key] = out.get(key, 0) + k * v
+    return {key: v for key, v in out.items() if v}
+
+
+@dataclass(frozen=True)
+class Count:
+    params: int = 0
+    active_params: int = 0
+    forward_flops: int = 0
+    other_flops: int = 0
+    by_type: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def macs(self) -> int:
+        return self.forward_flops // 2
+
+    @property
+    def embedding_params(self) -> int:
+        return self.by_type.get("embedding", 0)
+
+    @property
+    def non_embedding_params(self) -> int:
+        return self.params - self.embedding_params
+
+    def __add__(self, other: "Count") -> "Count":
+        if not isinstance(other, Count):
+            return NotImplemented
+        return Count(self.params + other.params, self.active_params + other.active_params,
+                     self.forward_flops + other.forward_flops, self.other_flops + other.other_flops,
+                     _add_maps(self.by_type, other.by_type))
+
+    def __radd__(self, other):  # lets sum() start from 0
+        return self if other == 0 else self.__add__(other)
+
+    def scale(self, n: int) -> "Count":
+        """The count of ``n`` independent copies (e.g. ``repeat: n`` without sharing)."""
+        return Count(self.params * n, self.active_params * n, self.forward_flops * n,
+                     self.other_flops * n, {k: v * n for k, v in self.by_type.items() if v * n})
+
+    __mul__ = scale
+    __rmul__ = scale
+
+    def flops_only(self) -> "Count":
+        """Same work, no parameters: a shared/tied reuse of weights counted elsewhere."""
+        return Count(0, 0, self.forward_flops, self.other_flops, {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params,
+            "active_params": self.active_params,
+            "embedding_params": self.embedding_params,
+            "non_embedding_params": self.non_embedding_params,
+            "params_by_type": {k: self.by_type[k] for k in PARAM_TYPES if self.by_type.get(k)}
+            | {k: v for k, v in self.by_type.items() if k not in PARAM_TYPES},
+            "forward_flops": self.forward_flops,
+            "macs": self.macs,
+            "other_flops": self.other_flops,
+        }
+
+
+@dataclass
+class LayerRow:
+    """One row of a per-layer breakdown. ``path`` is dotted (``blocks.3.attn.qkv``)."""
+
+    path: str
+    kind: str
+    count: Count
+    output_shape: tuple | None = None
+    depth: int = 0
+    leaf: bool = True
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"path": self.path, "kind": self.kind, "depth": self.depth, "leaf": self.leaf}
+        d.update(self.count.to_dict())
+        d["output_shape"] = list(self.output_shape) if self.output_shape is not None else None
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass
+class CountResult:
+    """What every counter returns (analytic, torch, onnx, fvcore): totals plus per-layer rows.
+
+    ``layers`` holds every node of the tree (composites with ``leaf=False``); the totals are
+    computed over unique tensors by the counter and stored in ``total``.
+    """
+
+    name: str
+    total: Count
+    layers: list[LayerRow] = field(default_factory=list)
+    source: str = "analytic"
+    input_shapes: dict[str, tuple] = field(default_factory=dict)
+    output_shape: tuple | None = None
+    tokens: int | None = None  # sequence length T when the input is a token sequence
+    unknown_ops: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- the public contract -------------------------------------------------------------
+    @property
+    def params(self) -> int:
+        return self.total.params
+
+    @property
+    def active_params(self) -> int:
+        return self.total.active_params
+
+    @property
+    def forward_flops(self) -> int:
+        return self.total.forward_flops
+
+    @property
+    def macs(self) -> int:
+        return self.total.macs
+
+    @property
+    def other_flops(self) -> int:
+        return self.total.other_flops
+
+    @property
+    def embedding_params(self) -> int:
+        return self.total.embedding_params
+
+    @property
+    def non_embedding_params(self) -> int:
+        return self.total.non_embedding_params
+
+    @property
+    def params_by_type(self) -> dict[str, int]:
+        return dict(self.total.by_type)
+
+    @property
+    def flops_per_param(self) -> float | None:
+        """Forward FLOPs per active parameter (2 for a pure matmul stack at one token)."""
+        return self.forward_flops / self.active_params if self.active_params else None
+
+    def per_token(self) -> dict[str, float] | None:
+        """Forward figures divided by the sequence length T, for token-sequence inputs."""
+        if not self.tokens:
+            return None
+        return {"forward_flops": self.forward_flops / self.tokens,
+                "macs": self.macs / self.tokens,
+                "other_flops": self.other_flops / self.tokens}
+
+    def layer(self, path: str) -> LayerRow:
+        for row in self.layers:
+            if row.path == path:
+                return row
+        raise KeyError(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "source": self.source}
+        d.update(self.total.to_dict())
+        d["flops_per_param"] = self.flops_per_param
+        d["tokens"] = self.tokens
+        d["per_token"] = self.per_token()
+        d["input_shapes"] = {k: list(v) for k, v in self.input_shapes.items()}
+        d["output_shape"] = list(self.output_shape) if self.output_shape is not None else None
+        d["unknown_ops"] = dict(self.unknown_ops)
+        d["notes"] = list(self.notes)
+        d.update(self.extra)
+        d["layers"] = [r.to_dict() for r in self.layers]
+        return d
+
+    def __str__(self) -> str:
+        from .report.text import render_plain
+
+        return render_plain(self)

@@ -1,0 +1,153 @@
+"""Attention: self and cross, multi-head / multi-query / grouped-query, optional rotary."""
+from __future__ import annotations
+
+import functools
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field
+
+from . import costs
+from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
+
+
+@functools.cache
+def _module():
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    def rotate(x, cos, sin):
+        x1, x2 = x.chunk(2, dim=-1)
+        return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+    class Attention(nn.Module):
+        """q/k/v/o projections around scaled_dot_product_attention (counted as two matmuls)."""
+
+        def __init__(self, d, d_kv, heads, kv_heads, head_dim, qkv_bias, out_bias, causal,
+                     rotary_len, memory):
+            super().__init__()
+            self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
+            self.causal, self.memory = causal, memory
+            self.q = nn.Linear(d, heads * head_dim, bias=qkv_bias)
+            self.k = nn.Linear(d_kv, kv_heads * head_dim, bias=qkv_bias)
+            self.v = nn.Linear(d_kv, kv_heads * head_dim, bias=qkv_bias)
+            self.o = nn.Linear(heads * head_dim, d, bias=out_bias)
+            self.rotary = rotary_len > 0
+            if self.rotary:  # Su et al. 2021 (RoFormer): fixed rotations, no parameters
+                inv = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+                ang = torch.outer(torch.arange(rotary_len, dtype=torch.float32), inv)
+                ang = torch.cat((ang, ang), dim=-1)
+                self.register_buffer("cos", ang.cos(), persistent=False)
+                self.register_buffer("sin", ang.sin(), persistent=False)
+
+        def forward(self, x, env=None):
+            mem = env[self.memory] if self.memory else x
+            b, t, _ = x.shape
+            s = mem.shape[1]
+            q = self.q(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
+            k = self.k(mem).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+            v = self.v(mem).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+            if self.rotary:
+                q = rotate(q, self.cos[:t], self.sin[:t])
+                k = rotate(k, self.cos[:s], self.sin[:s])
+            if self.kv_heads != self.heads:
+                rep = self.heads // self.kv_heads
+                k = k.repeat_interleave(rep, dim=1)
+                v = v.repeat_interleave(rep, dim=1)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal and not self.memory)
+            return self.o(y.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
+
+    Attention.needs_env = True
+    return Attention
+
+
+@register
+class Attention(LayerSpec):
+    """Scaled dot-product attention with q, k, v, o projections (Vaswani et al. 2017, s3.2).
+
+    With d = model width, h heads, g = kv_heads, e = head_dim, T queries, S keys:
+    params = d·h·e (q) + 2·d_kv·g·e (k, v) + h·e·d (o) (+ biases);
+    FLOPs = 2·T·d·h·e + 2·2·S·d_kv·g·e + 2·T·h·e·d (projections)
+          + 2·T·S·h·e (scores QK^T) + 2·T·S·h·e (weights x V).
+    The score and value products count the full T x S matrix (as PyTorch, PaLM and Chinchilla
+    do) unless the analysis asks for the causal 'half' convention (T·S/2), and only then for
+    ``causal: true``. kv_heads = 1 is multi-query (Shazeer 2019), 1 < g < h grouped-query
+    (Ainslie et al. 2023). ``memory: PATH`` makes it cross-attention over that output.
+    """
+
+    kind: Literal["attention"] = "attention"
+    heads: Size = Field(..., description="query heads")
+    kv_heads: Optional[Size] = Field(None, description="key/value heads (default: heads; 1 = multi-query)")
+    head_dim: Optional[Size] = Field(None, description="per-head width (default: d_model / heads)")
+    bias: bool = Field(True, description="biases on q, k, v and o")
+    qkv_bias: Optional[bool] = Field(None, description="override the bias of q, k, v")
+    out_bias: Optional[bool] = Field(None, description="override the bias of o")
+    causal: bool = Field(False, description="mask future positions (decoder self-attention)")
+    rotary: bool = Field(False, description="rotary position embedding on q and k (no parameters)")
+    memory: Optional[str] = Field(None, description="cross-attention: path of the output to attend to")
+
+    family: ClassVar[str] = "attention"
+    EXAMPLE = {"input": {"shape": [6, 16]},
+               "layer": {"kind": "attention", "heads": 4, "kv_heads": 2, "causal": True, "rotary": True}}
+
+    def needs(self) -> list[str]:
+        return [self.memory] if self.memory else []
+
+    def _dims(self, x: Shape, ctx: Ctx):
+        if len(x) != 2:
+            raise ShapeError(f"attention takes a (T, d) sequence, got {tuple(x)}")
+        t, d = x
+        if self.memory:
+            m = ctx.env.get(self.memory)
+            if m is None:
+                raise ShapeError(f"memory '{self.memory}' is not an earlier layer or input")
+            if len(m) != 2:
+                raise ShapeError(f"memory '{self.memory}' must be a (S, d) sequence, got {tuple(m)}")
+            s, d_kv = m
+        else:
+            s, d_kv = t, d
+        h = self.heads
+        g = self.kv_heads or h
+        if self.head_dim is None and d % h:
+            raise ShapeError(f"heads={h} does not divide d_model={d} (set head_dim to override)")
+        e = self.head_dim or d // h
+        if h % g:
+            raise ShapeError(f"kv_heads={g} must divide heads={h}")
+        if self.rotary and e % 2:
+            raise ShapeError(f"rotary needs an even head_dim, got {e}")
+        qkv_bias = self.bias if self.qkv_bias is None else self.qkv_bias
+        out_bias = self.bias if self.out_bias is None else self.out_bias
+        return t, d, s, d_kv, h, g, e, qkv_bias, out_bias
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        self._dims(x, ctx)
+        return tuple(x)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        t, d, s, d_kv, h, g, e, qkv_bias, out_bias = self._dims(x, ctx)
+        p = {"q.weight": Param((h * e, d), "attention"), "k.weight": Param((g * e, d_kv), "attention"),
+             "v.weight": Param((g * e, d_kv), "attention"), "o.weight": Param((d, h * e), "attention")}
+        if qkv_bias:
+            p.update({"q.bias": Param((h * e,), "attention"), "k.bias": Param((g * e,), "attention"),
+                      "v.bias": Param((g * e,), "attention")})
+        if out_bias:
+            p["o.bias"] = Param((d,), "attention")
+        core = 2 * (2 * t * s * h * e)  # QK^T and AV
+        if self.causal and not self.memory and ctx.causal == "half":
+            core //= 2
+        b = costs.BIAS
+        parts = {
+            "q": (2 * t * d * h * e, b * t * h * e if qkv_bias else 0),
+            "k": (2 * s * d_kv * g * e, b * s * g * e if qkv_bias else 0),
+            "v": (2 * s * d_kv * g * e, b * s * g * e if qkv_bias else 0),
+            "sdpa": (core, (costs.SOFTMAX + 1) * h * t * s
+                     + (costs.ROTARY * (t * h * e + s * g * e) if self.rotary else 0)),
+            "o": (2 * t * h * e * d, b * t * d if out_bias else 0),
+        }
+        return Formula(p, flops=sum(f for f, _ in parts.values()),
+                       other=sum(o for _, o in parts.values()), parts=parts)
+
+    def build(self, x: Shape, ctx: Ctx):
+        t, d, s, d_kv, h, g, e, qkv_bias, out_bias = self._dims(x, ctx)
+        return _module()(d, d_kv, h, g, e, qkv_bias, out_bias, self.causal,
+                         max(t, s) if self.rotary else 0, self.memory)

@@ -1,0 +1,165 @@
+"""Convolutions: conv1d/2d/3d and their transposed forms."""
+from __future__ import annotations
+
+import math
+from typing import ClassVar, Literal, Optional, Union
+
+from pydantic import Field
+
+from . import costs
+from .registry import (Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes,
+                       Sizes0, per_dim, register)
+
+
+class _Conv(LayerSpec):
+    """Shared fields and rules of the convolution kinds (not registered itself)."""
+
+    out: Optional[Size] = Field(None, description="output channels (default: input channels, for depthwise)")
+    kernel: Sizes = Field(..., description="kernel size, an int or one per spatial dim")
+    stride: Sizes = Field(1, description="stride")
+    padding: Union[Sizes0, Literal["same", "valid"]] = Field(0, description="zero padding, 'same' or 'valid'")
+    dilation: Sizes = Field(1, description="dilation")
+    groups: Size = Field(1, description="channel groups (AlexNet's two-GPU split: 2)")
+    depthwise: bool = Field(False, description="groups = input channels")
+    bias: bool = Field(True, description="add a bias per output channel")
+
+    family: ClassVar[str] = "conv"
+    dims: ClassVar[int] = 0
+    transposed: ClassVar[bool] = False
+
+    def _geometry(self, x: Shape):
+        if len(x) != self.dims + 1:
+            raise ShapeError(f"{self.kind} needs a (C, {', '.join('LHW'[-self.dims:] if self.dims < 3 else 'DHW')}) "
+                             f"input, got shape {tuple(x)}")
+        c_in, spatial = x[0], x[1:]
+        c_out = self.out if self.out is not None else c_in
+        groups = c_in if self.depthwise else self.groups
+        if c_in % groups or c_out % groups:
+            raise ShapeError(f"groups={groups} must divide input channels {c_in} and output channels {c_out}")
+        k = per_dim(self.kernel, self.dims, "kernel")
+        s = per_dim(self.stride, self.dims, "stride")
+        d = per_dim(self.dilation, self.dims, "dilation")
+        if self.padding == "same":
+            if self.transposed or any(v != 1 for v in s):
+                raise ShapeError("padding 'same' needs stride 1 (as in PyTorch)")
+            p = None
+        else:
+            p = per_dim(0 if self.padding == "valid" else self.padding, self.dims, "padding")
+        return c_in, spatial, c_out, groups, k, s, d, p
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        c_in, spatial, c_out, groups, k, s, d, p = self._geometry(x)
+        if p is None:
+            return (c_out, *spatial)
+        out = []
+        for i, L in enumerate(spatial):
+            if self.transposed:
+                o = (L - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1
+            else:
+                o = (L + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
+            if o <= 0:
+                raise ShapeError(f"kernel {k[i]} (dilation {d[i]}) is larger than the padded "
+                                 f"input {L} + 2x{p[i]}: output size would be {o}")
+            out.append(o)
+        return (c_out, *out)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        """FLOPs = 2 x C_out x prod(out spatial) x (C_in / groups) x prod(kernel): one
+        multiply-add per kernel weight per output position (transposed: per *input*
+        position, C_in x C_out/groups weights), as PyTorch's flop counter counts it."""
+        c_in, spatial, c_out, groups, k, s, d, p = self._geometry(x)
+        y = self.output_shape(x, ctx)
+        kk = math.prod(k)
+        if self.transposed:
+            weight = (c_in, c_out // groups, *k)
+            flops = 2 * math.prod(spatial) * kk * c_in * (c_out // groups)
+        else:
+            weight = (c_out, c_in // groups, *k)
+            flops = 2 * math.prod(y[1:]) * kk * c_out * (c_in // groups)
+        params = {"weight": Param(weight, "conv")}
+        if self.bias:
+            params["bias"] = Param((c_out,), "conv")
+        return Formula(params, flops=flops, other=costs.BIAS * math.prod(y) if self.bias else 0)
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        c_in, spatial, c_out, groups, k, s, d, p = self._geometry(x)
+        cls = getattr(nn, f"Conv{'Transpose' if self.transposed else ''}{self.dims}d")
+        return cls(c_in, c_out, k, stride=s, padding="same" if p is None else p, dilation=d,
+                   groups=groups, bias=self.bias)
+
+
+@register
+class Conv1d(_Conv):
+    """1-D convolution over (C, L). Params: C_out x C_in/groups x k (+ C_out bias)."""
+
+    kind: Literal["conv1d"] = "conv1d"
+    dims: ClassVar[int] = 1
+    EXAMPLE = {"input": {"shape": [4, 32]}, "layer": {"kind": "conv1d", "out": 8, "kernel": 3, "padding": 1}}
+
+
+@register
+class Conv2d(_Conv):
+    """2-D convolution over (C, H, W). Params: C_out x C_in/groups x kh x kw (+ C_out bias).
+
+    Output size per dim: floor((L + 2p - d(k-1) - 1) / s) + 1 (PyTorch Conv2d docs)."""
+
+    kind: Literal["conv2d"] = "conv2d"
+    dims: ClassVar[int] = 2
+    EXAMPLE = {"input": {"image": [4, 16, 16]},
+               "layer": {"kind": "conv2d", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 2}}
+
+
+@register
+class Conv3d(_Conv):
+    """3-D convolution over (C, D, H, W)."""
+
+    kind: Literal["conv3d"] = "conv3d"
+    dims: ClassVar[int] = 3
+    EXAMPLE = {"input": {"shape": [2, 6, 8, 8]}, "layer": {"kind": "conv3d", "out": 4, "kernel": 3}}
+
+
+class _ConvT(_Conv):
+    output_padding: Count0 = Field(0, description="extra size added to one side of the output")
+    transposed: ClassVar[bool] = True
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        y = super().output_shape(x, ctx)
+        return (y[0], *(v + self.output_padding for v in y[1:]))
+
+    def build(self, x: Shape, ctx: Ctx):
+        m = super().build(x, ctx)
+        m.output_padding = (self.output_padding,) * self.dims
+        return m
+
+
+@register
+class ConvTranspose1d(_ConvT):
+    """Transposed 1-D convolution. Output: (L-1)s - 2p + d(k-1) + output_padding + 1."""
+
+    kind: Literal["conv_transpose1d"] = "conv_transpose1d"
+    dims: ClassVar[int] = 1
+    EXAMPLE = {"input": {"shape": [4, 8]}, "layer": {"kind": "conv_transpose1d", "out": 2, "kernel": 4, "stride": 2}}
+
+
+@register
+class ConvTranspose2d(_ConvT):
+    """Transposed 2-D convolution (DCGAN/U-Net up-sampling). Weight: C_in x C_out/groups x kh x kw.
+
+    FLOPs = 2 x prod(input spatial) x C_in x C_out/groups x kh x kw (each input pixel scatters
+    through the whole kernel)."""
+
+    kind: Literal["conv_transpose2d"] = "conv_transpose2d"
+    dims: ClassVar[int] = 2
+    EXAMPLE = {"input": {"image": [8, 4, 4]},
+               "layer": {"kind": "conv_transpose2d", "out": 4, "kernel": 4, "stride": 2, "padding": 1}}
+
+
+@register
+class ConvTranspose3d(_ConvT):
+    """Transposed 3-D convolution."""
+
+    kind: Literal["conv_transpose3d"] = "conv_transpose3d"
+    dims: ClassVar[int] = 3
+    EXAMPLE = {"input": {"shape": [4, 2, 4, 4]}, "layer": {"kind": "conv_transpose3d", "out": 2, "kernel": 2, "stride": 2}}

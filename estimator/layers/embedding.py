@@ -1,0 +1,104 @@
+"""Embeddings: token tables and positional encodings (learned table or fixed sinusoidal).
+
+Rotary position embeddings have no parameters and act on queries and keys: they are the
+``rotary: true`` option of ``attention``.
+"""
+from __future__ import annotations
+
+import functools
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field
+
+from . import costs
+from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
+
+
+@register
+class Embedding(LayerSpec):
+    """A lookup table: token ids (T,) -> (T, dim). Params: vocab x dim. A gather, 0 FLOPs.
+
+    A later ``linear`` with ``tie: <this path>`` reuses the table as output projection; the
+    table is counted once (GPT-2, Transformer base)."""
+
+    kind: Literal["embedding"] = "embedding"
+    vocab: Size = Field(..., description="number of rows (vocabulary size)")
+    dim: Size = Field(..., description="embedding width")
+
+    family: ClassVar[str] = "embedding"
+    takes_ids: ClassVar[bool] = True
+    EXAMPLE = {"input": {"tokens": 6}, "layer": {"kind": "embedding", "vocab": 50, "dim": 8}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        return (*x, self.dim)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula({"weight": Param((self.vocab, self.dim), "embedding")})
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        return nn.Embedding(self.vocab, self.dim)
+
+
+@functools.cache
+def _pos_module():
+    import math
+
+    import torch
+    from torch import nn
+
+    class PositionalEncoding(nn.Module):
+        """Adds a learned table (a parameter) or a sinusoidal table (a buffer) to (B, T, d)."""
+
+        def __init__(self, max_len: int, dim: int, learned: bool):
+            super().__init__()
+            if learned:
+                self.weight = nn.Parameter(torch.randn(max_len, dim) * 0.02)
+            else:  # Vaswani et al. 2017, s3.5
+                pos = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)
+                div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+                table = torch.zeros(max_len, dim)
+                table[:, 0::2] = torch.sin(pos * div)
+                table[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
+                self.register_buffer("table", table, persistent=False)
+            self.learned = learned
+
+        def forward(self, x):
+            table = self.weight if self.learned else self.table
+            return x + table[: x.shape[-2]]
+
+    return PositionalEncoding
+
+
+@register
+class PosEmbedding(LayerSpec):
+    """Positional encoding added to (T, d): a learned table (max_len x d parameters, GPT-2)
+    or fixed sinusoids (no parameters, Vaswani et al. 2017 s3.5). other = T x d adds."""
+
+    kind: Literal["pos_embedding"] = "pos_embedding"
+    type: Literal["learned", "sinusoidal"] = Field("learned", description="learned table or fixed sinusoids")
+    max_len: Optional[Size] = Field(None, description="table length (default: the sequence length)")
+
+    family: ClassVar[str] = "embedding"
+    EXAMPLE = {"input": {"shape": [6, 8]}, "layer": {"kind": "pos_embedding", "max_len": 10}}
+
+    def _len(self, x: Shape) -> int:
+        if len(x) != 2:
+            raise ShapeError(f"pos_embedding takes a (T, d) sequence, got {tuple(x)}")
+        n = self.max_len or x[0]
+        if n < x[0]:
+            raise ShapeError(f"max_len {n} is shorter than the sequence length {x[0]}")
+        return n
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        self._len(x)
+        return tuple(x)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        n = self._len(x)
+        params = {"weight": Param((n, x[1]), "embedding")} if self.type == "learned" else {}
+        return Formula(params, other=costs.POS_ADD * numel(x))
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _pos_module()(self._len(x), x[1], self.type == "learned")

@@ -1,0 +1,128 @@
+"""Mixture of experts: a router, routed experts (top-k per token) and optional shared experts."""
+from __future__ import annotations
+
+import functools
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field
+
+from . import costs
+from .mlp import ACTIVATIONS, mlp_formula, torch_activation
+from .registry import Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
+
+
+@functools.cache
+def _module():
+    import torch
+    from torch import nn
+
+    from .mlp import _module as mlp_module
+
+    class Experts(nn.Module):
+        """E expert MLPs stored as stacked tensors; a token's k experts are gathered and
+        applied with bmm, so the work is exactly top_k experts per token (static shapes: it
+        runs on the meta device, where routing values do not exist)."""
+
+        def __init__(self, n, d, hidden, activation, gated):
+            super().__init__()
+            self.up = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5)
+            self.gate = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5) if gated else None
+            self.down = nn.Parameter(torch.randn(n, hidden, d) * hidden ** -0.5)
+            self.act = torch_activation(activation)
+
+        def forward(self, x, idx):  # x (N, d), idx (N, k) -> (N, k, d)
+            n, k = idx.shape
+            xs = x.unsqueeze(1).expand(n, k, x.shape[-1]).reshape(n * k, 1, x.shape[-1])
+            flat = idx.reshape(-1)
+            h = torch.bmm(xs, self.up[flat])
+            if self.gate is not None:
+                h = self.act(torch.bmm(xs, self.gate[flat])) * h
+            else:
+                h = self.act(h)
+            return torch.bmm(h, self.down[flat]).view(n, k, -1)
+
+    class MoE(nn.Module):
+        def __init__(self, d, n_experts, top_k, hidden, shared_hidden, activation, gated, router_bias):
+            super().__init__()
+            self.top_k = top_k
+            self.router = nn.Linear(d, n_experts, bias=router_bias)
+            self.experts = Experts(n_experts, d, hidden, activation, gated)
+            self.shared = mlp_module()(d, shared_hidden, activation, gated, False) if shared_hidden else None
+
+        def forward(self, x):
+            shape = x.shape
+            flat = x.reshape(-1, shape[-1])
+            weights, idx = torch.topk(torch.softmax(self.router(flat), dim=-1), self.top_k, dim=-1)
+            y = (self.experts(flat, idx) * weights.unsqueeze(-1)).sum(dim=1)
+            if self.shared is not None:
+                y = y + self.shared(flat)
+            return y.view(shape)
+
+    return MoE
+
+
+@register
+class MoE(LayerSpec):
+    """Mixture-of-experts feed-forward (Shazeer et al. 2017; Mixtral, Jiang et al. 2024;
+    DeepSeekMoE shared experts, Dai et al. 2024).
+
+    params = router d·E (+E) + E·m·d·hidden (routed) + S·m·d·shared_hidden (shared),
+    with m = 3 weight matrices gated, 2 plain. Active params (one token): router + top_k
+    routed experts + all shared experts. FLOPs count only the experts a token visits:
+    2·T·d·E (router) + top_k·2·T·m·d·hidden + S·2·T·m·d·shared_hidden.
+    Routed experts are typed 'expert'; shared experts too (always active); the router 'dense'.
+    """
+
+    kind: Literal["moe"] = "moe"
+    experts: Size = Field(..., description="number of routed experts E")
+    top_k: Size = Field(..., description="experts each token visits")
+    hidden: Size = Field(..., description="hidden width of one expert")
+    shared_experts: Count0 = Field(0, description="always-active shared experts S")
+    shared_hidden: Optional[Size] = Field(None, description="hidden width of one shared expert (default: hidden)")
+    activation: Literal[ACTIVATIONS] = Field("silu", description="relu | gelu | gelu_tanh | silu")
+    gated: bool = Field(True, description="gated experts (SwiGLU)")
+    router_bias: bool = Field(False, description="bias on the router")
+
+    family: ClassVar[str] = "moe"
+    EXAMPLE = {"input": {"shape": [5, 8]},
+               "layer": {"kind": "moe", "experts": 4, "top_k": 2, "hidden": 12, "shared_experts": 1}}
+
+    def _check(self, x: Shape):
+        if not x:
+            raise ShapeError("moe needs an input with a feature dimension")
+        if self.top_k > self.experts:
+            raise ShapeError(f"top_k={self.top_k} is more than experts={self.experts}")
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        self._check(x)
+        return tuple(x)
+
+    def _shared_width(self) -> int:
+        return self.shared_experts * (self.shared_hidden or self.hidden)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        self._check(x)
+        n, d, e, k, f = numel(x[:-1]), x[-1], self.experts, self.top_k, self.hidden
+        m = 3 if self.gated else 2
+        p = {"router.weight": Param((e, d), "dense")}
+        if self.router_bias:
+            p["router.bias"] = Param((e,), "dense")
+        for name in ("up", "gate", "down") if self.gated else ("up", "down"):
+            shape = (e, f, d) if name == "down" else (e, d, f)
+            p[f"experts.{name}"] = Param(shape, "expert", active=k * d * f)
+        router = 2 * n * d * e
+        routed = k * m * 2 * n * d * f
+        routed_other = n * k * (f * (costs.ACTIVATION + (costs.GATE if self.gated else 0)) + 2 * d)
+        parts = {"router": (router, (costs.SOFTMAX * e + (e if self.router_bias else 0)) * n),
+                 "experts": (routed, routed_other)}
+        if self.shared_experts:
+            sp, sflops, sother = mlp_formula(n, d, self._shared_width(), self.gated, False,
+                                             "expert", prefix="shared.")
+            p.update(sp)
+            parts["shared"] = (sflops, sother + costs.RESIDUAL * n * d)
+        return Formula(p, flops=sum(v for v, _ in parts.values()),
+                       other=sum(o for _, o in parts.values()), parts=parts)
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _module()(x[-1], self.experts, self.top_k, self.hidden, self._shared_width(),
+                         self.activation, self.gated, self.router_bias)

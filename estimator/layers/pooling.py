@@ -1,0 +1,153 @@
+"""Pooling: max/average (fixed window), adaptive, and global. No parameters, no forward FLOPs;
+their comparisons/adds are estimated in ``other_flops``."""
+from __future__ import annotations
+
+import math
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field
+
+from .registry import (Ctx, Formula, LayerSpec, Shape, ShapeError, Sizes, Sizes0, numel,
+                       per_dim, register)
+
+
+def _spatial(x: Shape, kind: str) -> int:
+    if len(x) < 2 or len(x) > 4:
+        raise ShapeError(f"{kind} needs a (C, L), (C, H, W) or (C, D, H, W) input, got {tuple(x)}")
+    return len(x) - 1
+
+
+class _Window(LayerSpec):
+    kernel: Sizes = Field(..., description="window size")
+    stride: Optional[Sizes] = Field(None, description="stride (default: the window size)")
+    padding: Sizes0 = Field(0, description="implicit padding on both sides")
+    ceil_mode: bool = Field(False, description="round the output size up, as Caffe did")
+
+    family: ClassVar[str] = "pooling"
+    op: ClassVar[str] = ""
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        """L_out = floor_or_ceil((L + 2p - k) / s) + 1; with ceil_mode the last window must
+        start inside the input (PyTorch MaxPool2d docs)."""
+        n = _spatial(x, self.kind)
+        k = per_dim(self.kernel, n, "kernel")
+        s = per_dim(self.stride if self.stride is not None else self.kernel, n, "stride")
+        p = per_dim(self.padding, n, "padding")
+        out = []
+        for L, kk, ss, pp in zip(x[1:], k, s, p):
+            if pp * 2 > kk:
+                raise ShapeError(f"padding {pp} must be at most half the window {kk}")
+            span = L + 2 * pp - kk
+            if span < 0:
+                raise ShapeError(f"window {kk} is larger than the padded input {L} + 2x{pp}")
+            o = (-(-span // ss) if self.ceil_mode else span // ss) + 1
+            if self.ceil_mode and (o - 1) * ss >= L + pp:
+                o -= 1
+            out.append(o)
+        return (x[0], *out)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        """other = output elements x window size (one compare/add per element in a window)."""
+        n = _spatial(x, self.kind)
+        return Formula(other=numel(self.output_shape(x, ctx)) * math.prod(per_dim(self.kernel, n, "kernel")))
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        n = _spatial(x, self.kind)
+        cls = getattr(nn, f"{self.op}Pool{n}d")
+        kw = {"ceil_mode": self.ceil_mode}
+        return cls(self.kernel, stride=self.stride, padding=self.padding, **kw)
+
+
+@register
+class MaxPool(_Window):
+    """Max pooling over a window (1-D/2-D/3-D from the input rank)."""
+
+    kind: Literal["maxpool"] = "maxpool"
+    op: ClassVar[str] = "Max"
+    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "maxpool", "kernel": 3, "stride": 2}}
+
+
+@register
+class AvgPool(_Window):
+    """Average pooling over a window (1-D/2-D/3-D from the input rank)."""
+
+    kind: Literal["avgpool"] = "avgpool"
+    op: ClassVar[str] = "Avg"
+    EXAMPLE = {"input": {"image": [2, 8, 8]}, "layer": {"kind": "avgpool", "kernel": 2}}
+
+
+class _Adaptive(LayerSpec):
+    output: Sizes = Field(..., description="output spatial size, an int or one per dim")
+
+    family: ClassVar[str] = "pooling"
+    op: ClassVar[str] = ""
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        n = _spatial(x, self.kind)
+        return (x[0], *per_dim(self.output, n, "output"))
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        """other ~ one add/compare per input element."""
+        return Formula(other=numel(x))
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        return getattr(nn, f"Adaptive{self.op}Pool{_spatial(x, self.kind)}d")(self.output)
+
+
+@register
+class AdaptiveAvgPool(_Adaptive):
+    """Adaptive average pooling to a fixed output size (e.g. VGG's 7 x 7)."""
+
+    kind: Literal["adaptive_avgpool"] = "adaptive_avgpool"
+    op: ClassVar[str] = "Avg"
+    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "adaptive_avgpool", "output": 3}}
+
+
+@register
+class AdaptiveMaxPool(_Adaptive):
+    """Adaptive max pooling to a fixed output size."""
+
+    kind: Literal["adaptive_maxpool"] = "adaptive_maxpool"
+    op: ClassVar[str] = "Max"
+    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "adaptive_maxpool", "output": 2}}
+
+
+class _Global(LayerSpec):
+    family: ClassVar[str] = "pooling"
+    op: ClassVar[str] = ""
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        _spatial(x, self.kind)
+        return (x[0],)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        """other ~ one add/compare per input element."""
+        return Formula(other=numel(x))
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        n = _spatial(x, self.kind)
+        return nn.Sequential(getattr(nn, f"Adaptive{self.op}Pool{n}d")(1), nn.Flatten(1))
+
+
+@register
+class GlobalAvgPool(_Global):
+    """Global average pooling: (C, ...) -> (C,) (ResNet's head)."""
+
+    kind: Literal["global_avgpool"] = "global_avgpool"
+    op: ClassVar[str] = "Avg"
+    EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "global_avgpool"}}
+
+
+@register
+class GlobalMaxPool(_Global):
+    """Global max pooling: (C, ...) -> (C,)."""
+
+    kind: Literal["global_maxpool"] = "global_maxpool"
+    op: ClassVar[str] = "Max"
+    EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "global_maxpool"}}

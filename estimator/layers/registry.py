@@ -1,0 +1,241 @@
+"""The layer registry and the contract every layer room keeps.
+
+A room (one file per layer family) defines, per kind, a pydantic config model deriving from
+:class:`LayerSpec` and registers it once with :func:`register`. The class holds side by side:
+
+* its config schema (the pydantic fields; sizes accept spec expressions like ``4 * d_model``);
+* ``output_shape(x, ctx)``: the shape rule (batchless shapes, pure, torch-free);
+* ``formula(x, ctx)``: the analytic count (parameters as named tensors, forward FLOPs and
+  other FLOPs), pure and torch-free, its equation and source in the docstring;
+* ``build(x, ctx)``: the PyTorch module (torch imported lazily, inside the method);
+* ``EXAMPLE``: a small config and input used by the registry-driven tests and the docs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Optional, Union
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo,
+                      WithJsonSchema)
+
+from ..count import Count
+from ..spec.expr import ExprError, as_int, evaluate
+
+Shape = tuple  # batchless shape, e.g. (3, 224, 224) or (T, d_model)
+
+# ---------------------------------------------------------------------------- field types
+
+
+def _vars(info: ValidationInfo) -> dict:
+    return (info.context or {}).get("vars", {}) if info is not None else {}
+
+
+def _expr_int(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str):
+        try:
+            return as_int(evaluate(value, _vars(info)))
+        except ExprError as err:
+            raise ValueError(str(err)) from None
+    if isinstance(value, float):
+        try:
+            return as_int(value)
+        except ExprError as err:
+            raise ValueError(str(err)) from None
+    return value
+
+
+def _expr_num(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(evaluate(value, _vars(info)))
+        except ExprError as err:
+            raise ValueError(str(err)) from None
+    return value
+
+
+def _expr_ints(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_expr_int(v, info) for v in value]
+    return _expr_int(value, info)
+
+
+_EXPR = {"type": "string", "description": "arithmetic over spec variables, e.g. '4 * d_model'"}
+
+Size = Annotated[int, BeforeValidator(_expr_int), Field(strict=True, gt=0),
+                 WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, _EXPR]})]
+Count0 = Annotated[int, BeforeValidator(_expr_int), Field(strict=True, ge=0),
+                   WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, _EXPR]})]
+Number = Annotated[float, BeforeValidator(_expr_num),
+                   WithJsonSchema({"anyOf": [{"type": "number"}, _EXPR]})]
+Prob = Annotated[float, BeforeValidator(_expr_num), Field(ge=0, lt=1),
+                 WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                                           _EXPR]})]
+_SIZES_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1}, _EXPR,
+                           {"type": "array", "items": {"anyOf": [{"type": "integer"}, _EXPR]}}]}
+Sizes = Annotated[Union[Annotated[int, Field(strict=True, gt=0)],
+                        list[Annotated[int, Field(strict=True, gt=0)]]],
+                  BeforeValidator(_expr_ints), WithJsonSchema(_SIZES_SCHEMA)]
+Sizes0 = Annotated[Union[Annotated[int, Field(strict=True, ge=0)],
+                         list[Annotated[int, Field(strict=True, ge=0)]]],
+                   BeforeValidator(_expr_ints), WithJsonSchema(_SIZES_SCHEMA)]
+
+
+def per_dim(value: int | list[int], n: int, what: str) -> tuple[int, ...]:
+    """Expand an int or list to ``n`` spatial dims (``kernel: 3`` -> (3, 3) for conv2d)."""
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise ShapeError(f"{what} has {len(value)} values, expected {n}")
+    return tuple(value)
+
+
+# ------------------------------------------------------------------------ formula records
+
+class ShapeError(ValueError):
+    """The layer cannot take its input shape; the walker adds file, line and path."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter tensor: shape in PyTorch's layout, its type and how much one token uses.
+
+    ``active`` is the number of elements one token/example uses (MoE experts: top_k of
+    n_experts); ``None`` means all of them.
+    """
+
+    shape: tuple
+    ptype: str
+    active: int | None = None
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def active_numel(self) -> int:
+        return self.numel if self.active is None else self.active
+
+
+@dataclass
+class Formula:
+    """The analytic count of one layer instance.
+
+    ``params`` maps tensor names (as PyTorch names them inside the built module, e.g.
+    ``q.weight``) to :class:`Param`. ``parts`` optionally splits the FLOPs into named
+    sub-operations (``q``, ``k``, ``v``, ``o``, ``sdpa``); a part's parameters are the
+    tensors whose names start with ``part + '.'``.
+    """
+
+    params: dict[str, Param] = field(default_factory=dict)
+    flops: int = 0
+    other: int = 0
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (flops, other)
+
+    def count(self, owned: set[str] | None = None, names: list[str] | None = None) -> Count:
+        """The Count of the tensors in ``names`` (default all) that are ``owned`` (not tied)."""
+        keys = list(self.params) if names is None else names
+        by_type: dict[str, int] = {}
+        params = active = 0
+        for k in keys:
+            if owned is not None and k not in owned:
+                continue
+            p = self.params[k]
+            params += p.numel
+            active += p.active_numel
+            by_type[p.ptype] = by_type.get(p.ptype, 0) + p.numel
+        return Count(params, active, self.flops, self.other, by_type)
+
+
+@dataclass
+class Ctx:
+    """What a layer may know besides its input: named outputs (for cross-attention memory)
+    and analysis options (``causal``: 'full' or 'half')."""
+
+    env: dict[str, Shape] = field(default_factory=dict)
+    causal: str = "full"
+    path: str = ""
+
+
+# ------------------------------------------------------------------------- the base class
+
+class LayerSpec(BaseModel):
+    """Keys every layer accepts."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: str
+    name: Optional[str] = Field(None, description="path segment; default: index in its list",
+                                pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    repeat: Size = Field(1, description="stack N copies in sequence (paths name.0 ... name.N-1)")
+    shared: bool = Field(False, description="with repeat: all copies share one set of weights")
+    share: Optional[str] = Field(None, description="reuse every weight of the layer at this path")
+    tie: Optional[str] = Field(None, description="use the 'weight' tensor of the layer at this path")
+    from_: Optional[str] = Field(None, alias="from",
+                                 description="take input from this named input or layer path")
+
+    _loc: tuple = PrivateAttr(default=())  # where it stands in the YAML, for error messages
+
+    family: ClassVar[str] = ""
+    composite: ClassVar[bool] = False
+    takes_ids: ClassVar[bool] = False  # consumes integer token ids (embeddings)
+    EXAMPLE: ClassVar[dict] = {}  # {"input": {...}, "layer": {...}} for tests and docs
+
+    # --- the contract -------------------------------------------------------------------
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def build(self, x: Shape, ctx: Ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def needs(self) -> list[str]:
+        """Named outputs this layer reads besides its input (e.g. cross-attention memory)."""
+        return []
+
+
+REGISTRY: dict[str, type[LayerSpec]] = {}
+# kinds that take no options may be written as a bare string in a layer list: "- relu"
+
+
+def register(cls: type[LayerSpec]) -> type[LayerSpec]:
+    """Class decorator: register a kind once, under the Literal value of its ``kind`` field."""
+    kind = cls.model_fields["kind"].default
+    if not kind or kind in REGISTRY:
+        raise RuntimeError(f"layer kind {kind!r} registered twice or without a default")
+    REGISTRY[kind] = cls
+    return cls
+
+
+def load_all() -> dict[str, type[LayerSpec]]:
+    """Import every room so the registry is complete."""
+    from . import (activation, attention, composite, conv, embedding, linear, mlp,  # noqa: F401
+                   moe, norm, pooling, recurrent, shape)
+
+    return REGISTRY
+
+
+_BASE_KEYS = set(LayerSpec.model_fields)
+
+
+def describe_all() -> list[dict]:
+    """Every kind with its family, description, keys (type, default, description)."""
+    out = []
+    for kind, cls in sorted(load_all().items()):
+        keys = []
+        for fname, f in cls.model_fields.items():
+            if fname in _BASE_KEYS:
+                continue
+            default = None if f.is_required() else f.get_default(call_default_factory=True)
+            keys.append({"key": f.alias or fname, "required": f.is_required(),
+                         "default": default, "description": f.description or ""})
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        out.append({"kind": kind, "family": cls.family, "composite": cls.composite,
+                    "description": doc, "keys": keys, "example": cls.EXAMPLE})
+    return out
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)

@@ -1,0 +1,75 @@
+"""Shape-only layers: flatten, dropout, identity. No parameters, no FLOPs."""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from .registry import Count0, Ctx, Formula, LayerSpec, Prob, Shape, ShapeError, numel, register
+
+
+@register
+class Flatten(LayerSpec):
+    """Flatten dims from ``start`` on (batchless; default all): (256, 6, 6) -> (9216,)."""
+
+    kind: Literal["flatten"] = "flatten"
+    start: Count0 = Field(0, description="first (batchless) dim to flatten")
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"image": [2, 3, 3]}, "layer": {"kind": "flatten"}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        if self.start >= max(len(x), 1):
+            raise ShapeError(f"flatten start {self.start} is past the last dim of {tuple(x)}")
+        return (*x[:self.start], numel(x[self.start:]))
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        return nn.Flatten(self.start + 1)
+
+
+@register
+class Dropout(LayerSpec):
+    """Dropout: identity at inference, 0 FLOPs, no parameters."""
+
+    kind: Literal["dropout"] = "dropout"
+    p: Prob = Field(0.5, description="drop probability")
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"vector": 8}, "layer": {"kind": "dropout", "p": 0.1}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        return tuple(x)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        return nn.Dropout(self.p)
+
+
+@register
+class Identity(LayerSpec):
+    """Identity: passes its input through (a placeholder, or an empty shortcut)."""
+
+    kind: Literal["identity"] = "identity"
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"vector": 8}, "layer": {"kind": "identity"}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        return tuple(x)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        from torch import nn
+
+        return nn.Identity()

@@ -1,0 +1,1 @@
+"""The spec language: YAML -> validated spec objects (safe loading, safe expressions, shapes)."""

@@ -1,0 +1,89 @@
+"""A small safe evaluator for arithmetic in specs: ``4 * d_model``, ``d_model // heads``.
+
+The expression is parsed with :mod:`ast` and only numbers, names of spec variables, the
+operators ``+ - * / // % **``, parentheses and the functions ``min max ceil floor round int
+abs`` are accepted; anything else (attributes, calls of other names, subscripts, strings,
+lambdas, comprehensions) is refused. Nothing is ever passed to Python's ``eval``.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from typing import Mapping
+
+_BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_FUNCS = {"min": min, "max": max, "ceil": math.ceil, "floor": math.floor, "round": round,
+          "int": int, "abs": abs}
+
+
+class ExprError(ValueError):
+    """An expression cannot be evaluated; the message says why."""
+
+
+def names_in(text: str) -> set[str]:
+    """Variable names an expression refers to (for dependency ordering)."""
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _FUNCS}
+
+
+def evaluate(text: str, variables: Mapping[str, float]) -> int | float:
+    """Evaluate ``text`` with ``variables``. Raises ExprError with a readable reason."""
+    src = str(text).strip()
+    if len(src) > 500:
+        raise ExprError("expression too long")
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError:
+        raise ExprError(f"cannot parse expression {src!r}") from None
+    return _eval(tree.body, variables, src)
+
+
+def _eval(node: ast.AST, env: Mapping[str, float], src: str):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return env[node.id]
+        import difflib
+
+        close = difflib.get_close_matches(node.id, list(env), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ExprError(f"unknown variable '{node.id}' in {src!r}{hint}")
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = _eval(node.left, env, src), _eval(node.right, env, src)
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
+            raise ExprError(f"division by zero in {src!r}")
+        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
+            raise ExprError(f"power too large in {src!r}")
+        return _BINOPS[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_eval(node.operand, env, src))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in _FUNCS and not node.keywords:
+        args = [_eval(a, env, src) for a in node.args]
+        if not args:
+            raise ExprError(f"{node.func.id}() needs arguments in {src!r}")
+        return _FUNCS[node.func.id](*args)
+    raise ExprError(f"not allowed in an expression: {ast.unparse(node)!r} in {src!r} "
+                    "(only numbers, variables, + - * / // % ** and min/max/ceil/floor/round/int/abs)")
+
+
+def as_int(value) -> int:
+    """A size must be a whole number: 768.0 is 768, 7.5 is an error."""
+    if isinstance(value, bool):
+        raise ExprError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ExprError(f"expected a whole number, got {value!r}")

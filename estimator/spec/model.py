@@ -1,0 +1,313 @@
+"""Spec objects and the parser: raw YAML -> validated, expression-free :class:`Spec`.
+
+Every error is a :class:`~estimator.errors.SpecError` naming file, line and key path.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import SpecError
+from .expr import ExprError, as_int, evaluate, names_in
+from .yamlload import LineDict, line_of
+
+# ------------------------------------------------------------------------ top-level schema
+
+
+class InputDecl(BaseModel):
+    """One model input (batchless). Exactly one of the keys."""
+
+    model_config = ConfigDict(extra="forbid")
+    tokens: Optional[Any] = Field(None, description="a sequence of T token ids: (T,)")
+    image: Optional[list[Any]] = Field(None, description="an image (C, H, W)")
+    vector: Optional[Any] = Field(None, description="a feature vector (D,)")
+    shape: Optional[list[Any]] = Field(None, description="any float tensor shape, e.g. [T, D]")
+
+
+class Published(BaseModel):
+    """A figure the source reports, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: Union[float, int, str] = Field(..., description="the figure: 60965224, 65e6 or '65M'")
+    source: str = Field(..., description="citation: paper, table or section")
+    note: Optional[str] = Field(None, description="how it relates to the count (e.g. rounding)")
+
+
+PUBLISHED_KEYS = ("params", "active_params", "forward_flops", "macs", "training_compute")
+
+
+class SpecHeader(BaseModel):
+    """The top level of a spec file."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., description="system name")
+    citation: Optional[str] = Field(None, description="the paper or model card the spec follows")
+    url: Optional[str] = Field(None, description="link to the source")
+    year: Optional[int] = Field(None, description="publication year")
+    domain: Optional[str] = Field(None, description="vision, language, speech, games, ...")
+    description: Optional[str] = Field(None, description="free text")
+    notes: Optional[list[str]] = Field(None, description="free text: conventions, differences")
+    input: Optional[InputDecl] = Field(None, description="the single input")
+    inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
+    vars: Optional[dict[str, Union[int, float, str]]] = Field(
+        None, description="named variables; values may be expressions over earlier ones")
+    layers: list[Any] = Field(..., description="the layer list")
+    published: Optional[dict[str, Published]] = Field(None, description=f"published figures: {', '.join(PUBLISHED_KEYS)}")
+    reduced: Optional[dict[str, Union[int, float, str]]] = Field(
+        None, description="variable overrides giving a small model of the same structure (export, tests)")
+
+
+@dataclass
+class Input:
+    name: str
+    shape: tuple
+    ids: bool  # integer token ids (tokens) rather than float features
+
+
+@dataclass
+class Spec:
+    name: str
+    layers: list
+    inputs: dict[str, Input]
+    vars: dict[str, Any] = field(default_factory=dict)
+    citation: str | None = None
+    url: str | None = None
+    year: int | None = None
+    domain: str | None = None
+    description: str | None = None
+    notes: list[str] = field(default_factory=list)
+    published: dict[str, dict] = field(default_factory=dict)
+    reduced: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    raw: Any = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int | None:
+        for inp in self.inputs.values():
+            if inp.ids:
+                return inp.shape[0]
+        return None
+
+    def error(self, message: str, loc: tuple = ()) -> SpecError:
+        return SpecError(message, file=self.file, line=line_of(self.raw, loc) if loc else None,
+                         key=key_path(loc) or None)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def key_path(loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _pydantic_error(err: ValidationError, model: type[BaseModel], file, raw, base: tuple) -> SpecError:
+    e = err.errors()[0]
+    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # drop pydantic's union-branch labels (int, list[...], literal[...]) from the path
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str", "float", "bool"))))
+    full = base + loc
+    typ, msg = e["type"], e["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if typ == "extra_forbidden":
+        fields = set()
+        for name, f in model.model_fields.items():
+            fields.add(f.alias or name)
+        key = loc[-1] if loc else "?"
+        msg = f"unknown key '{key}'{_suggest(key, sorted(fields))}; valid keys: {', '.join(sorted(fields))}"
+    elif typ == "missing":
+        msg = f"missing required key '{loc[-1]}'" if loc else "missing required key"
+    else:
+        val = e.get("input")
+        if not isinstance(val, (dict, list)) and "got" not in msg:
+            msg = f"{msg} (got {val!r})"
+    return SpecError(msg, file=file, line=line_of(raw, full), key=key_path(full))
+
+
+# ------------------------------------------------------------------------------- parsing
+
+def resolve_vars(raw_vars: dict, overrides: dict, file, raw) -> dict:
+    """Evaluate variables in dependency order; overrides replace values before evaluation."""
+    exprs = dict(raw_vars or {})
+    for k, v in (overrides or {}).items():
+        if k not in exprs:
+            raise SpecError(f"cannot override unknown variable '{k}'{_suggest(k, exprs)}", file=file,
+                            key=f"vars.{k}")
+        exprs[k] = v
+    values: dict[str, Any] = {}
+    visiting: list[str] = []
+
+    def get(name):
+        if name in values:
+            return values[name]
+        if name in visiting:
+            cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+            raise SpecError(f"variables refer to each other in a cycle: {cycle}", file=file,
+                            line=line_of(raw, ("vars", name)), key=f"vars.{name}")
+        visiting.append(name)
+        v = exprs[name]
+        if isinstance(v, bool):
+            raise SpecError("a variable must be a number or an expression", file=file,
+                            line=line_of(raw, ("vars", name)), key=f"vars.{name}")
+        if isinstance(v, str):
+            for dep in names_in(v):
+                if dep in exprs:
+                    get(dep)
+            try:
+                v = evaluate(v, values)
+            except ExprError as err:
+                raise SpecError(str(err), file=file, line=line_of(raw, ("vars", name)),
+                                key=f"vars.{name}") from None
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 62:
+            v = int(v)
+        visiting.pop()
+        values[name] = v
+        return v
+
+    for name in exprs:
+        if not str(name).isidentifier():
+            raise SpecError(f"variable name '{name}' is not an identifier", file=file,
+                            line=line_of(raw, ("vars", name)), key=f"vars.{name}")
+        get(name)
+    return values
+
+
+def _size(value, vars_, file, raw, loc) -> int:
+    try:
+        v = as_int(evaluate(value, vars_) if isinstance(value, str) else value)
+    except ExprError as err:
+        raise SpecError(str(err), file=file, line=line_of(raw, loc), key=key_path(loc)) from None
+    if v <= 0:
+        raise SpecError(f"size must be positive, got {v}", file=file, line=line_of(raw, loc),
+                        key=key_path(loc))
+    return v
+
+
+def _input(name: str, decl: InputDecl, vars_, file, raw, loc) -> Input:
+    given = [k for k in ("tokens", "image", "vector", "shape") if getattr(decl, k) is not None]
+    if len(given) != 1:
+        raise SpecError("an input needs exactly one of tokens, image, vector, shape"
+                        + (f" (got {', '.join(given)})" if given else ""),
+                        file=file, line=line_of(raw, loc), key=key_path(loc))
+    k = given[0]
+    v = getattr(decl, k)
+    if k in ("tokens", "vector"):
+        shape = (_size(v, vars_, file, raw, loc + (k,)),)
+    else:
+        if k == "image" and len(v) != 3:
+            raise SpecError(f"image is [C, H, W], got {len(v)} values", file=file,
+                            line=line_of(raw, loc + (k,)), key=key_path(loc + (k,)))
+        if not v:
+            raise SpecError("shape needs at least one dim", file=file, line=line_of(raw, loc + (k,)),
+                            key=key_path(loc + (k,)))
+        shape = tuple(_size(s, vars_, file, raw, loc + (k, i)) for i, s in enumerate(v))
+    return Input(name, shape, ids=(k == "tokens"))
+
+
+def parse_layer(item, loc: tuple, vars_: dict, file, raw):
+    from ..layers.registry import load_all
+
+    registry = load_all()
+    if isinstance(item, str):
+        item = {"kind": item}
+    if not isinstance(item, dict):
+        raise SpecError("a layer is a mapping with a 'kind' key (or a bare kind name like 'relu')",
+                        file=file, line=line_of(raw, loc), key=key_path(loc))
+    kind = item.get("kind")
+    if kind is None:
+        raise SpecError("layer has no 'kind'", file=file, line=line_of(raw, loc), key=key_path(loc))
+    cls = registry.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise SpecError(f"unknown layer kind '{kind}'{_suggest(kind, registry)}; "
+                        "`paramcount kinds` lists them", file=file,
+                        line=line_of(raw, loc + ("kind",)), key=key_path(loc + ("kind",)))
+    data = dict(item)
+    for fname in getattr(cls, "child_fields", ()):
+        if fname not in data or data[fname] is None:
+            continue
+        sub = data[fname]
+        if fname == "branches":
+            if isinstance(sub, dict):
+                data[fname] = {str(bn): _parse_list(bl, loc + (fname, bn), vars_, file, raw)
+                               for bn, bl in sub.items()}
+            elif isinstance(sub, list):
+                data[fname] = [_parse_list(bl, loc + (fname, i), vars_, file, raw)
+                               for i, bl in enumerate(sub)]
+            else:
+                raise SpecError("branches is a list of layer lists or a mapping name -> layers",
+                                file=file, line=line_of(raw, loc + (fname,)), key=key_path(loc + (fname,)))
+        else:
+            data[fname] = _parse_list(sub, loc + (fname,), vars_, file, raw)
+    try:
+        obj = cls.model_validate(data, context={"vars": vars_})
+    except ValidationError as err:
+        raise _pydantic_error(err, cls, file, raw, loc) from None
+    obj._loc = loc
+    return obj
+
+
+def _parse_list(items, loc, vars_, file, raw) -> list:
+    if not isinstance(items, list) or not items:
+        raise SpecError("expected a non-empty list of layers", file=file, line=line_of(raw, loc),
+                        key=key_path(loc))
+    return [parse_layer(it, loc + (i,), vars_, file, raw) for i, it in enumerate(items)]
+
+
+def parse_spec(raw, file: str | None = None, overrides: dict | None = None) -> Spec:
+    if not isinstance(raw, dict):
+        raise SpecError("a spec is a mapping with name, input and layers", file=file,
+                        line=getattr(raw, "line", None) or 1)
+    try:
+        head = SpecHeader.model_validate(raw)
+    except ValidationError as err:
+        raise _pydantic_error(err, SpecHeader, file, raw, ()) from None
+    vars_ = resolve_vars(head.vars or {}, overrides or {}, file, raw)
+    if (head.input is None) == (head.inputs is None):
+        raise SpecError("a spec needs exactly one of 'input' (one input) or 'inputs' (named)",
+                        file=file, line=getattr(raw, "line", 1))
+    if head.input is not None:
+        inputs = {"input": _input("input", head.input, vars_, file, raw, ("input",))}
+    else:
+        if not head.inputs:
+            raise SpecError("inputs is empty", file=file, line=line_of(raw, ("inputs",)), key="inputs")
+        inputs = {n: _input(n, d, vars_, file, raw, ("inputs", n)) for n, d in head.inputs.items()}
+    layers = _parse_list(head.layers, ("layers",), vars_, file, raw)
+    published = {}
+    for key, pub in (head.published or {}).items():
+        if key not in PUBLISHED_KEYS:
+            raise SpecError(f"unknown published figure '{key}'{_suggest(key, PUBLISHED_KEYS)}; "
+                            f"valid: {', '.join(PUBLISHED_KEYS)}", file=file,
+                            line=line_of(raw, ("published", key)), key=f"published.{key}")
+        value = pub.value
+        if isinstance(value, str):
+            from ..units import parse_number
+            from ..errors import InputError
+
+            try:
+                value = parse_number(value, what=f"published.{key}")
+            except InputError as err:
+                raise SpecError(err.message, file=file, line=line_of(raw, ("published", key)),
+                                key=f"published.{key}.value") from None
+        if not math.isfinite(float(value)) or value <= 0:
+            raise SpecError("published value must be positive", file=file,
+                            line=line_of(raw, ("published", key)), key=f"published.{key}.value")
+        published[key] = {"value": value, "source": pub.source, "note": pub.note}
+    return Spec(name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
+                url=head.url, year=head.year, domain=head.domain, description=head.description,
+                notes=list(head.notes or []), published=published, reduced=dict(head.reduced or {}),
+                file=file, raw=raw, overrides=dict(overrides or {}))

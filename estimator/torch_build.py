@@ -1,0 +1,205 @@
+"""Spec -> PyTorch module, for the structural cross-check (and ONNX export).
+
+The module tree mirrors the spec's layer paths exactly: a layer at ``blocks.3.attn`` is the
+submodule ``blocks.3.attn``, and its tensors carry the names its room's formula gives them
+(``blocks.3.attn.q.weight``). So the analytic count and a count of the built module can be
+compared row by row. Repeats are numbered children; ``shared: true`` and ``share: PATH``
+register the *same* module object again (PyTorch then reports its parameters once); ``tie``
+assigns the same ``Parameter`` object.
+
+Torch is imported here only; the analytic engine never imports this module.
+"""
+from __future__ import annotations
+
+import functools
+
+from .errors import require
+from .layers.registry import Ctx
+
+
+def _call(module, x, env):
+    return module(x, env) if getattr(module, "needs_env", False) else module(x)
+
+
+@functools.cache
+def _classes():
+    torch = require("torch", "torch")
+    nn = torch.nn
+
+    class Seq(nn.Module):
+        """Layers in order; each output is recorded under its path for ``from:``/``memory:``."""
+
+        def __init__(self):
+            super().__init__()
+            self.steps: list[tuple[str, str, str | None]] = []  # (attribute, path, from)
+
+        def add(self, seg, path, module, from_):
+            self.add_module(seg, module)
+            self.steps.append((seg, path, from_))
+
+        def run(self, x, env):
+            for seg, path, from_ in self.steps:
+                if from_:
+                    x = env[from_]
+                x = _call(self._modules[seg], x, env)
+                env[path] = x
+            return x
+
+    Seq.needs_env = True
+    Seq.forward = Seq.run
+
+    class Repeat(nn.Module):
+        """``repeat: N``: children 0..N-1 applied in sequence (the same object when shared)."""
+
+        needs_env = True
+
+        def __init__(self, path):
+            super().__init__()
+            self.path = path
+            self.n = 0
+
+        def add(self, module):
+            self.add_module(str(self.n), module)
+            self.n += 1
+
+        def forward(self, x, env):
+            for i in range(self.n):
+                x = _call(self._modules[str(i)], x, env)
+                env[f"{self.path}.{i}"] = x
+            return x
+
+    class Block(Seq):
+        """A composite: its body runs as a Seq on itself, other branches as child Seqs; the
+        layer's own ``join_torch`` (residual add, concat, sum) joins them."""
+
+        def __init__(self, layer):
+            super().__init__()
+            self.layer = layer
+            self.branch_names: list[str] = []
+
+        def forward(self, x, env):
+            outs = {}
+            for seg in self.branch_names:
+                outs[seg] = self.run(x, env) if seg == "" else self._modules[seg].run(x, env)
+            return self.layer.join_torch(x, outs)
+
+    class SpecModule(Seq):
+        """The whole spec: ``forward(*inputs)`` in the spec's input order."""
+
+        def __init__(self, name, input_names):
+            super().__init__()
+            self.spec_name = name
+            self.input_names = list(input_names)
+
+        def forward(self, *inputs):
+            return self.run(inputs[0], dict(zip(self.input_names, inputs)))
+
+    return Seq, Repeat, Block, SpecModule
+
+
+class _Builder:
+    def __init__(self, walker):
+        self.w = walker
+        self.built: dict[str, object] = {}
+
+    def seq_into(self, target, nodes, prefix: str):
+        """Register each node's module on ``target`` under its path segment."""
+        for node in nodes:
+            seg = node.path[len(prefix) + 1:] if prefix else node.path
+            target.add(seg, node.path, self.node(node), node.layer.from_)
+
+    def node(self, node):
+        Seq, Repeat, Block, _ = _classes()
+        if node.share_from is not None and node.share_from in self.built:
+            module = self.built[node.share_from]
+        elif node.group:
+            module = Repeat(node.path)
+            for child in node.children:
+                module.add(self.node(child))
+        elif node.layer.composite:
+            module = Block(node.layer)
+            for seg, _ in node.layer.branches():
+                module.branch_names.append(seg)
+                kids = [c for c in node.children if _branch_of(c.path, node) == seg]
+                if seg == "":
+                    self.seq_into(module, kids, node.path)
+                else:
+                    sub = Seq()
+                    module.add_module(seg, sub)
+                    self.seq_into(sub, kids, f"{node.path}.{seg}")
+        else:
+            ctx = Ctx(env=self.w.env, causal=self.w.causal, path=node.path)
+            module = node.layer.build(node.inp, ctx)
+        self.built[node.path] = module
+        return module
+
+
+def _branch_of(path: str, node) -> str:
+    """Which branch of the composite ``node`` the direct child at ``path`` belongs to."""
+    rest = path[len(node.path) + 1:]
+    for seg, _ in node.layer.branches():
+        if seg and rest.startswith(seg + "."):
+            return seg
+    return ""
+
+
+def build_module(spec, device: str = "meta", *, causal: str = "full"):
+    """Build the spec as an ``nn.Module`` on ``device`` ('meta' allocates nothing).
+
+    Parameter names equal ``<layer path>.<tensor name>`` as the analytic formulas name them.
+    The module is returned in eval mode.
+    """
+    torch = require("torch", "torch")
+    from .analytic import load_spec, walk
+
+    spec = load_spec(spec)
+    w = walk(spec, causal)
+    _, _, _, SpecModule = _classes()
+    b = _Builder(w)
+    with torch.device(device):
+        root = SpecModule(spec.name, spec.inputs)
+        b.seq_into(root, w.top, "")
+        for (lpath, tname), (spath, sname) in w.alias.items():
+            if lpath in b.built and spath in b.built and b.built[lpath] is not b.built[spath]:
+                setattr(b.built[lpath], tname, getattr(b.built[spath], sname))
+    root.eval()
+    return root
+
+
+def build_layers(layers, x, ctx):
+    """Build a list of parsed layers taking input shape ``x`` as one module (a composite's
+    ``build``): used by the registry-driven tests of composite kinds."""
+    from .spec.model import Input, Spec
+
+    spec = Spec(name="layers", layers=list(layers), inputs={"x": Input("x", tuple(x), False)})
+    return build_module(spec, device=_default_device())
+
+
+def _default_device():
+    import torch
+
+    return torch.get_default_device()
+
+
+def example_inputs(spec, device: str = "meta", batch: int = 1, seed: int = 0) -> tuple:
+    """One example input per spec input, with a batch dimension: token ids below the smallest
+    embedding vocabulary (random integers), float features from a normal distribution."""
+    torch = require("torch", "torch")
+    from .analytic import load_spec, walk
+
+    spec = load_spec(spec)
+    w = walk(spec)
+    vocabs = [n.layer.vocab for n in w.leaves.values() if getattr(n.layer, "takes_ids", False)]
+    vocab = min(vocabs) if vocabs else 2
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for inp in spec.inputs.values():
+        shape = (batch, *inp.shape)
+        if device == "meta":
+            dtype = torch.long if inp.ids else torch.float32
+            out.append(torch.empty(shape, dtype=dtype, device="meta"))
+        elif inp.ids:
+            out.append(torch.randint(0, vocab, shape, generator=gen).to(device))
+        else:
+            out.append(torch.randn(shape, generator=gen).to(device))
+    return tuple(out)
