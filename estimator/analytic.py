@@ -199,7 +199,7 @@ class _Walker:
                 for part, (pf, po) in node.formula.parts.items():
                     names = [t for t in node.formula.params if t.startswith(part + ".")]
                     pc = node.formula.count(owned, names)
-                    rows.append(LayerRow(f"{node.path}.{part}", part, Count(
+                    rows.append(LayerRow(f"{node.path}.{part}", "part", Count(
                         pc.params, pc.active_params, pf, po, pc.by_type), None, node.depth + 1, True))
                 rows[idx] = LayerRow(node.path, node.kind, count, node.out, node.depth,
                                      leaf=not node.formula.parts, note=note)
@@ -269,3 +269,23 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
                "overrides": spec.overrides},
     )
     return result
+
+
+_COUNTED = {"params": "params", "active_params": "active_params",
+            "forward_flops": "forward_flops", "macs": "macs"}
+
+
+def compare_published(result: CountResult) -> list[dict[str, Any]]:
+    """Each published figure of the spec beside the count (ratio counted / published).
+
+    Training compute has no counterpart in a forward count (see ``paramcount train``)."""
+    out = []
+    for key, pub in (result.extra.get("published") or {}).items():
+        attr = _COUNTED.get(key)
+        counted = getattr(result, attr) if attr else None
+        value = pub["value"]
+        out.append({"key": key, "published": value, "counted": counted,
+                    "ratio": counted / value if counted is not None and value else None,
+                    "exact": counted == value if counted is not None else None,
+                    "source": pub["source"], "note": pub.get("note")})
+    return out

@@ -582,9 +582,26 @@ def _scope(node) -> str:
                 return path
     name = node.name or ""
     if name.startswith("/"):
-        parts = name.strip("/").split("/")[:-1]
-        return ".".join(p for p in parts if p)
+        return _torchscript_path([p for p in name.strip("/").split("/")[:-1] if p])
     return ""
+
+
+def _torchscript_path(segments: list[str]) -> str:
+    """Rebuild a dotted module path from TorchScript scope segments.
+
+    Each segment is a module's name relative to the nearest *called* ancestor, so a child
+    of an ``nn.Sequential`` scope ``attn`` is named ``attn.0``, and an ``nn.ModuleList``
+    (never called itself) contributes no segment: ``/blocks/blocks.0/attn/attn.0/Gemm``
+    is ``blocks.0.attn.0`` and ``/0/0.0/layers.0/layers.0.1/Gemm`` is ``0.0.layers.0.1``.
+    """
+    path, prev = "", None
+    for seg in segments:
+        if prev is not None and seg.startswith(prev + "."):
+            path += seg[len(prev):]
+        else:
+            path = f"{path}.{seg}" if path else seg
+        prev = seg
+    return path
 
 
 # ---------------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def describe_all() -> list[dict]:
             default = None if f.is_required() else f.get_default(call_default_factory=True)
             keys.append({"key": f.alias or fname, "required": f.is_required(),
                          "default": default, "description": f.description or ""})
-        doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
         out.append({"kind": kind, "family": cls.family, "composite": cls.composite,
                     "description": doc, "keys": keys, "example": cls.EXAMPLE})
     return out

@@ -1,0 +1,186 @@
+"""Text and JSON renderings of counts. Formatting only: the data comes from the counters.
+
+Tables are drawn by rich into a string (no colour codes), so the same text goes to a
+terminal, a file or ``print(result)``.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Iterable
+
+from ..count import PARAM_TYPES, CountResult
+from ..units import si
+
+
+def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
+              show_edge=False)
+    right = set(right)
+    for c in columns:
+        t.add_column(c, justify="right" if c in right else "left", no_wrap=c != "note")
+    return t
+
+
+def _to_text(*renderables) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=140, color_system=None, force_terminal=False,
+                      highlight=False, emoji=False, markup=False)
+    for r in renderables:
+        console.print(r)
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()) + "\n"
+
+
+def shape_str(shape) -> str:
+    return "-" if shape is None else " x ".join(str(s) for s in shape)
+
+
+def flops_str(v: float) -> str:
+    return si(v, "FLOP")
+
+
+def _rows(result: CountResult, depth: int | None):
+    return [r for r in result.layers if depth is None or r.depth <= depth]
+
+
+def render(result: CountResult, depth: int | None = None) -> str:
+    """The readable breakdown: a tree of layers, then the totals, then published figures."""
+    head = [f"{result.name}  ({result.source} count)"]
+    cite = result.extra.get("citation")
+    if cite:
+        head.append(f"source: {cite}")
+    inputs = ", ".join(shape_str(v) if k == "input" else f"{k}: {shape_str(v)}"
+                       for k, v in result.input_shapes.items())
+    if inputs:
+        head.append(f"input: {inputs}" + (" (token ids)" if result.tokens else "")
+                    + "; forward pass for one example, batch 1")
+    t = _table("layer", "kind", "output", "params", "FLOPs", "other FLOPs", "note",
+               right=("params", "FLOPs", "other FLOPs"))
+    stack: list[str] = []  # path of the latest row at each depth
+    for r in _rows(result, depth):
+        del stack[r.depth - 1:]
+        parent = stack[-1] if stack else ""
+        name = r.path[len(parent) + 1:] if parent and r.path.startswith(parent + ".") else r.path
+        stack.append(r.path)
+        t.add_row("  " * (r.depth - 1) + name, r.kind, shape_str(r.output_shape),
+                  si(r.count.params) if r.count.params else "-",
+                  flops_str(r.count.forward_flops) if r.count.forward_flops else "-",
+                  flops_str(r.count.other_flops) if r.count.other_flops else "-", r.note)
+    parts = ["\n".join(head), t, render_totals(result)]
+    pub = render_published(result)
+    if pub:
+        parts.append(pub)
+    if result.notes:
+        parts.append("notes:\n" + "\n".join(f"  - {n}" for n in result.notes))
+    return _to_text(*parts)
+
+
+render_plain = render
+
+
+def totals(result: CountResult) -> list[tuple[str, str, str]]:
+    """(label, human figure, exact figure) for the totals block."""
+    out = [("params", si(result.params), f"{result.params:,}")]
+    if result.active_params != result.params:
+        out.append(("active params", si(result.active_params), f"{result.active_params:,}"))
+    out.append(("embedding / non-embedding",
+                f"{si(result.embedding_params)} / {si(result.non_embedding_params)}",
+                f"{result.embedding_params:,} / {result.non_embedding_params:,}"))
+    by_type = result.params_by_type
+    order = [k for k in PARAM_TYPES if k in by_type] + [k for k in by_type if k not in PARAM_TYPES]
+    for k in order:
+        out.append((f"  {k} params", si(by_type[k]), f"{by_type[k]:,}"))
+    out.append(("forward FLOPs", flops_str(result.forward_flops), f"{result.forward_flops:,}"))
+    out.append(("MACs", si(result.macs, "MAC"), f"{result.macs:,}"))
+    out.append(("other FLOPs (estimated)", flops_str(result.other_flops), f"{result.other_flops:,}"))
+    if result.flops_per_param:
+        out.append(("FLOPs per active param", f"{result.flops_per_param:.3g}", ""))
+    pt = result.per_token()
+    if pt:
+        out.append((f"per token (T = {result.tokens})", flops_str(pt["forward_flops"]),
+                    f"{pt['forward_flops']:,.1f} FLOP"))
+    if result.unknown_ops:
+        out.append(("unknown ops (not counted)",
+                    ", ".join(f"{k} x{v}" for k, v in sorted(result.unknown_ops.items())), ""))
+    return out
+
+
+def render_totals(result: CountResult):
+    t = _table("total", "", "exact", title=None, right=("",))
+    for label, human, exact in totals(result):
+        t.add_row(label, human, exact)
+    return t
+
+
+def render_published(result: CountResult):
+    rows = published_rows(result)
+    if not rows:
+        return None
+    t = _table("published", "value", "counted", "counted / published",
+               right=("value", "counted", "counted / published"))
+    sources = []
+    for r in rows:
+        t.add_row(r["key"], _fmt_pub(r["key"], r["published"]),
+                  "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
+                  "-" if r["ratio"] is None else f"{r['ratio']:.4f}")
+        sources.append(f"  {r['key']}: {r['source']}" + (f" ({r['note']})" if r.get("note") else ""))
+    return _to_text(t) + "sources:\n" + "\n".join(sources)
+
+
+def _fmt_pub(key: str, v: float) -> str:
+    if "flops" in key or key == "training_compute":
+        return flops_str(v)
+    if key == "macs":
+        return si(v, "MAC")
+    return si(v) if v >= 1e4 else f"{v:g}"
+
+
+def published_rows(result: CountResult) -> list[dict[str, Any]]:
+    from ..analytic import compare_published
+
+    return compare_published(result)
+
+
+def to_json(result: CountResult, depth: int | None = None) -> dict[str, Any]:
+    d = result.to_dict()
+    d["layers"] = [r.to_dict() for r in _rows(result, depth)]
+    if "published" in d:
+        d["published_check"] = published_rows(result)
+    return d
+
+
+_COMPARE = [
+    ("params", lambda r: si(r.params)),
+    ("active params", lambda r: si(r.active_params)),
+    ("embedding params", lambda r: si(r.embedding_params)),
+    ("forward FLOPs", lambda r: flops_str(r.forward_flops)),
+    ("MACs", lambda r: si(r.macs, "MAC")),
+    ("other FLOPs", lambda r: flops_str(r.other_flops)),
+    ("FLOPs per active param", lambda r: f"{r.flops_per_param:.3g}" if r.flops_per_param else "-"),
+    ("FLOPs per token", lambda r: flops_str(r.per_token()["forward_flops"]) if r.tokens else "-"),
+    ("input", lambda r: "; ".join(shape_str(v) for v in r.input_shapes.values())),
+    ("output", lambda r: shape_str(r.output_shape)),
+]
+
+
+def render_comparison(results: list[CountResult]) -> str:
+    t = _table("", *[r.name for r in results], right=[r.name for r in results])
+    for label, fn in _COMPARE:
+        t.add_row(label, *[fn(r) for r in results])
+    return _to_text(t)
+
+
+def render_kinds(kinds: list[dict]) -> str:
+    lines = []
+    for k in kinds:
+        lines.append(f"{k['kind']}  [{k['family']}]  {k['description']}")
+        for key in k["keys"]:
+            default = "required" if key["required"] else f"default {key['default']!r}"
+            lines.append(f"    {key['key']:<16} {default:<22} {key['description']}")
+    lines.append("")
+    lines.append("every layer also takes: name, repeat, shared, share, tie, from")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,46 @@
+"""The JSON Schema of the spec language, generated from the same pydantic models that
+validate specs (the header model and every registered layer kind).
+
+A layer is one of the registered kinds (discriminated by ``kind``) or a bare kind name
+(``- relu``). Composite kinds' child lists (``layers``, ``shortcut``, ``branches``) refer
+back to the layer definition, so nested blocks validate too.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_LAYER = {"$ref": "#/$defs/Layer"}
+_LAYER_LIST = {"type": "array", "items": _LAYER, "minItems": 1}
+
+
+def json_schema() -> dict[str, Any]:
+    from ..layers.registry import load_all
+    from .model import SpecHeader
+
+    schema = SpecHeader.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    kinds = load_all()
+    refs = []
+    for kind, cls in sorted(kinds.items()):
+        sub = cls.model_json_schema(by_alias=True)
+        defs.update(sub.pop("$defs", {}))
+        sub["properties"]["kind"] = {"const": kind, "description": f"layer kind '{kind}'"}
+        sub["required"] = sorted(set(sub.get("required", [])) | {"kind"})
+        for fname in getattr(cls, "child_fields", ()):
+            if fname == "branches":
+                sub["properties"][fname] = {
+                    "description": "list of layer lists, or a mapping name -> layer list",
+                    "anyOf": [{"type": "array", "items": _LAYER_LIST},
+                              {"type": "object", "additionalProperties": _LAYER_LIST}]}
+            else:
+                sub["properties"][fname] = dict(_LAYER_LIST, description=
+                                                cls.model_fields[fname].description or "")
+        name = f"Layer_{kind}"
+        defs[name] = sub
+        refs.append({"$ref": f"#/$defs/{name}"})
+    defs["Layer"] = {"description": "a layer: a mapping with 'kind', or a bare kind name",
+                     "anyOf": [{"type": "string", "enum": sorted(kinds)}, *refs]}
+    schema["properties"]["layers"] = dict(_LAYER_LIST, description="the layer list")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "paramcount spec"
+    return schema

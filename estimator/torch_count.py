@@ -1,0 +1,586 @@
+"""``count(nn.Module)``: parameters, active parameters and FLOPs of a PyTorch model.
+
+How it counts
+-------------
+* **Parameters** are the model's unique tensors (tied or shared weights once), split into
+  trainable and frozen; buffers (BatchNorm running statistics, rotary tables) are reported
+  apart and never added to ``params``.
+* **FLOPs** come from a ``TorchDispatchMode`` that sees every ATen operator the forward
+  dispatches (the principle of PyTorch's ``FlopCounterMode``); the per-operator formulas live
+  in :mod:`estimator.torch_ops`. Matrix-class work goes to ``forward_flops``, elementwise work
+  to ``other_flops``, operators it does not know to ``unknown_ops`` (name -> call count).
+* **No real arithmetic.** By default (``device="meta"``) every parameter, buffer and input is
+  swapped for a meta tensor for the duration of one forward (``torch.func.functional_call``),
+  so a 175B-parameter model is counted without memory for its weights. ``device="real"`` runs
+  the forward on the given tensors instead (for small models whose forward branches on data
+  values, which the meta device cannot follow).
+* **The model is left unchanged**: parameters, buffers, ``training`` flags, registered hooks,
+  devices and any temporary MoE switches are restored in ``finally`` blocks, also after an
+  exception inside the model's forward.
+* The forward is counted in eval mode under ``torch.no_grad()`` (inference forward: dropout
+  off), whatever mode the model is in, so train/eval and grad/no-grad give the same FLOPs.
+* **Mixture of experts**: routed-expert blocks are detected structurally (Hugging Face fused
+  experts as in Mixtral, Qwen2-MoE, DeepSeek-V3; any block with a ``ModuleList`` of experts and
+  a top-k attribute). Active parameters = total - (E - k) experts per block. On the meta device
+  routing cannot run on values, so every token is sent through k experts: the Hugging Face
+  ``batched_mm`` experts path (exact shapes, one gathered expert weight per token and choice)
+  or, for a ``ModuleList`` block, the first k experts run on all tokens. Either way the routed
+  work is exactly tokens x k x (one expert's work), which is what any routing costs when no
+  token is dropped. The result's notes say which rule determined the active set.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from .count import Count, CountResult, LayerRow
+from .errors import InputError, ModelError, require
+
+_INT_INPUT_NAMES = {"input_ids", "attention_mask", "token_type_ids", "position_ids",
+                    "decoder_input_ids", "decoder_attention_mask", "labels", "cache_position"}
+_TOPK_ATTRS = ("top_k", "num_experts_per_tok", "topk", "k", "num_selected", "moe_top_k",
+               "n_activated_experts", "num_active_experts")
+_DTYPES = {"float32": "float32", "float": "float32", "fp32": "float32", "float16": "float16",
+           "fp16": "float16", "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16",
+           "float64": "float64", "double": "float64", "int64": "int64", "long": "int64",
+           "int32": "int32", "int": "int64", "bool": "bool", "uint8": "uint8", "int8": "int8"}
+
+
+# ----------------------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------------------
+
+def parse_shape(text: str, torch=None):
+    """``"1x3x224x224"`` -> ``(1, 3, 224, 224)``; ``"1x128:int64"`` -> ``((1, 128), int64)``."""
+    torch = torch or require("torch", "torch")
+    s, _, dt = str(text).strip().partition(":")
+    try:
+        shape = tuple(int(p) for p in re.split(r"[x,* ]+", s.strip().lower()) if p != "")
+    except ValueError:
+        raise InputError(f"input shape {text!r}: expected sizes like 1x3x224x224 "
+                         "(optionally :dtype, e.g. 1x128:int64)") from None
+    if not shape or any(d < 0 for d in shape):
+        raise InputError(f"input shape {text!r}: expected positive sizes like 1x3x224x224")
+    dtype = None
+    if dt:
+        name = _DTYPES.get(dt.strip().lower())
+        if name is None:
+            raise InputError(f"input shape {text!r}: unknown dtype {dt!r} "
+                             f"(one of {', '.join(sorted(_DTYPES))})")
+        dtype = getattr(torch, name)
+    return shape, dtype
+
+
+def _is_shape(x) -> bool:
+    return isinstance(x, (tuple, list)) and len(x) > 0 and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in x)
+
+
+def _to_input(x, key, default_dtype, meta: bool, torch):
+    """One input value -> tensor (meta when counting on meta). Shapes become empty tensors."""
+    dtype = None
+    if isinstance(x, torch.Size):
+        x = tuple(x)
+    if isinstance(x, str):
+        x, dtype = parse_shape(x, torch)
+    elif (isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], torch.dtype)
+          and (_is_shape(x[0]) or isinstance(x[0], (str, torch.Size)))):
+        shape, dtype = x
+        x = parse_shape(shape, torch)[0] if isinstance(shape, str) else tuple(shape)
+    if _is_shape(x):
+        if dtype is None:
+            dtype = torch.long if key in _INT_INPUT_NAMES else default_dtype
+        return torch.zeros(x, dtype=dtype, device="meta" if meta else "cpu")
+    if isinstance(x, torch.Tensor):
+        if meta and x.device.type != "meta":
+            return torch.empty(x.shape, dtype=x.dtype, device="meta")
+        return x
+    if isinstance(x, (tuple, list)):
+        return type(x)(_to_input(v, None, default_dtype, meta, torch) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_input(v, k, default_dtype, meta, torch) for k, v in x.items()}
+    return x  # ints, flags, None: passed through unchanged
+
+
+def _prepare_inputs(inputs, default_dtype, meta, torch):
+    if inputs is None:
+        raise InputError("count(model) needs an example input: a tensor, a tuple or dict of "
+                         "tensors, or shapes such as (1, 3, 224, 224) or {'input_ids': (1, 128)}")
+    if isinstance(inputs, dict):
+        return (), {k: _to_input(v, k, default_dtype, meta, torch) for k, v in inputs.items()}
+    if isinstance(inputs, (torch.Tensor, str, torch.Size)) or _is_shape(inputs) or (
+            isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], torch.dtype)):
+        return (_to_input(inputs, None, default_dtype, meta, torch),), {}
+    if isinstance(inputs, (tuple, list)):
+        return tuple(_to_input(v, None, default_dtype, meta, torch) for v in inputs), {}
+    raise InputError(f"inputs of type {type(inputs).__name__} not understood: pass a tensor, "
+                     "a tuple or dict of tensors, or shapes")
+
+
+def _shapes(obj, torch, prefix="") -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    if isinstance(obj, torch.Tensor):
+        out[prefix or "0"] = tuple(obj.shape)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_shapes(v, torch, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(obj, (tuple, list)):
+        for i, v in enumerate(obj):
+            out.update(_shapes(v, torch, f"{prefix}.{i}" if prefix else str(i)))
+    return out
+
+
+def _first_tensor(obj, torch):
+    if isinstance(obj, torch.Tensor):
+        return obj
+    if isinstance(obj, dict) or hasattr(obj, "values") and callable(obj.values):
+        try:
+            vals = list(obj.values())
+        except Exception:
+            vals = []
+        for v in vals:
+            t = _first_tensor(v, torch)
+            if t is not None:
+                return t
+    if isinstance(obj, (tuple, list)):
+        for v in obj:
+            t = _first_tensor(v, torch)
+            if t is not None:
+                return t
+    return None
+
+
+# ----------------------------------------------------------------------------------------
+# parameter typology
+# ----------------------------------------------------------------------------------------
+
+def _param_type(module, path: str, torch, expert_paths) -> str:
+    nn = torch.nn
+    if any(path == p or path.startswith(p + ".") for p in expert_paths):
+        return "expert"
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return "embedding"
+    cls = type(module).__name__.lower()
+    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)) or \
+            "norm" in cls:
+        return "norm"
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return "conv"
+    if isinstance(module, (nn.RNNBase, nn.RNNCellBase)):
+        return "recurrent"
+    if isinstance(module, nn.MultiheadAttention) or "attention" in cls or re.search(
+            r"(^|\.)(self_?)?(attn|attention)(\.|$)|(^|\.)(c_attn|q_proj|k_proj|v_proj|o_proj)$",
+            path):
+        return "attention"
+    return "dense"
+
+
+# ----------------------------------------------------------------------------------------
+# mixture of experts
+# ----------------------------------------------------------------------------------------
+
+def _top_k_of(*objs):
+    for o in objs:
+        if o is None:
+            continue
+        for a in _TOPK_ATTRS:
+            v = getattr(o, a, None)
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                return v
+    return None
+
+
+def _find_moe(model, torch, top_k_override=None) -> list[dict]:
+    """Routed-expert blocks: fused HF experts (3-D weights, first dim = E) and ModuleList ones."""
+    nn = torch.nn
+    mods = dict(model.named_modules())
+    found = []
+    for path, m in mods.items():
+        parent_path = path.rpartition(".")[0] if path else None
+        parent = mods.get(parent_path) if parent_path is not None else None
+        cfg = getattr(m, "config", None)
+        e = getattr(m, "num_experts", None)
+        own3d = [p for p in m.parameters(recurse=False) if p.dim() == 3]
+        if isinstance(e, int) and e > 1 and own3d and all(p.shape[0] == e for p in own3d):
+            k = top_k_override or _top_k_of(parent, getattr(parent, "gate", None),
+                                            getattr(parent, "router", None), cfg)
+            if k is None:
+                continue
+            found.append({"path": path, "style": "fused", "experts": e, "top_k": k,
+                          "module": m, "block": parent_path,
+                          "hf": cfg is not None and hasattr(cfg, "_experts_implementation")})
+            continue
+        for name, child in m.named_children():
+            if not isinstance(child, nn.ModuleList) or len(child) < 2:
+                continue
+            sizes = {sum(p.numel() for p in c.parameters()) for c in child}
+            if len(sizes) != 1 or 0 in sizes:
+                continue
+            kinds = {type(c) for c in child}
+            if len(kinds) != 1:
+                continue
+            e = len(child)
+            router_name = None
+            for rn, rc in m.named_children():
+                if rc is child:
+                    continue
+                w = getattr(rc, "weight", None)
+                if isinstance(w, torch.Tensor) and w.dim() == 2 and w.shape[0] == e:
+                    router_name = rn
+                    break
+            if router_name is None and "expert" not in name:
+                continue
+            k = top_k_override or _top_k_of(m, getattr(m, router_name, None) if router_name
+                                            else None)
+            if k is None or k >= e:
+                continue
+            shared = [n for n, _ in m.named_children() if "shared" in n]
+            found.append({"path": f"{path}.{name}" if path else name, "style": "modulelist",
+                          "experts": e, "top_k": k, "module": child, "block": path,
+                          "block_module": m, "router": router_name, "shared": shared})
+    return found
+
+
+def _modulelist_stand_in(block, info, torch):
+    """Forward used on meta for a ModuleList MoE block: router on every token, then the first
+    k experts on every token (tokens x k expert passes, as any drop-free routing costs), shared
+    experts on every token. Returns a tensor shaped like the input's hidden states."""
+    experts = info["module"]
+    k = info["top_k"]
+
+    def forward(*args, **kwargs):
+        x = args[0] if args else next(v for v in kwargs.values() if isinstance(v, torch.Tensor))
+        flat = x.reshape(-1, x.shape[-1])
+        if info["router"]:
+            getattr(block, info["router"])(flat)
+        out = None
+        for i in range(k):
+            y = experts[i](flat)
+            out = y if out is None else out + y
+        for n in info["shared"]:
+            y = getattr(block, n)(flat)
+            if y.shape == out.shape:
+                out = out + y
+        return out.reshape(*x.shape[:-1], out.shape[-1])
+
+    return forward
+
+
+# ----------------------------------------------------------------------------------------
+# the dispatch-level counter
+# ----------------------------------------------------------------------------------------
+
+class _DataDependent(Exception):
+    def __init__(self, op):
+        self.op = op
+        super().__init__(op)
+
+
+def _make_counter(torch):
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from . import torch_ops
+
+    class Counter(TorchDispatchMode):
+        def __init__(self, stack: list[str]):
+            super().__init__()
+            self.stack = stack
+            self.flops: dict[str, int] = defaultdict(int)
+            self.other: dict[str, int] = defaultdict(int)
+            self.unknown: dict[str, int] = defaultdict(int)
+            self.by_op: dict[str, int] = defaultdict(int)
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if torch_ops.is_data_dependent(func) and any(
+                    isinstance(a, torch.Tensor) and a.device.type == "meta" for a in args):
+                raise _DataDependent(torch_ops.op_name(func))
+            out = func(*args, **kwargs)
+            cls, mm, oth = torch_ops.classify(func)
+            if cls == "free":
+                return out
+            if cls == "unknown":
+                self.unknown[torch_ops.op_name(func)] += 1
+                return out
+            f = mm(args, kwargs, out) if mm is not None else 0
+            o = oth(args, kwargs, out) if oth is not None else 0
+            if f or o:
+                if f:
+                    self.by_op[torch_ops.op_name(func)] += f
+                seen = set()
+                for p in self.stack:
+                    if p in seen:
+                        continue
+                    seen.add(p)
+                    if f:
+                        self.flops[p] += f
+                    if o:
+                        self.other[p] += o
+            return out
+
+    return Counter
+
+
+# ----------------------------------------------------------------------------------------
+# count_module
+# ----------------------------------------------------------------------------------------
+
+def count_module(model, inputs=None, *, name: str | None = None, device: str = "meta",
+                 mode: str = "eval", top_k: int | None = None, **options) -> CountResult:
+    """Count ``model`` on ``inputs`` (tensor, tuple/list, dict, or shapes like ``(1, 3, 224, 224)``,
+    ``"1x128:int64"``, ``((1, 128), torch.long)``).
+
+    ``device``: ``"meta"`` (default: no real arithmetic, any size) or ``"real"`` (run on the
+    given tensors; for forwards that branch on data values). ``mode``: ``"eval"`` (default) or
+    ``"train"``: the mode the forward is counted in; the model's own flags are restored after.
+    ``top_k`` overrides the number of experts per token for MoE blocks.
+    """
+    torch = require("torch", "torch")
+    nn = torch.nn
+    if options:
+        raise InputError(f"count(model): unknown option(s) {', '.join(sorted(options))}")
+    if not isinstance(model, nn.Module):
+        raise ModelError(f"count(model) needs a torch.nn.Module, got {type(model).__name__}")
+    if device not in ("meta", "real"):
+        raise InputError(f"device={device!r}: expected 'meta' or 'real'")
+    if mode not in ("eval", "train"):
+        raise InputError(f"mode={mode!r}: expected 'eval' or 'train'")
+    meta = device == "meta"
+    name = name or type(model).__name__
+
+    # -- parameters: unique tensors, owners, types -----------------------------------------
+    modules = dict(model.named_modules())
+    moe = _find_moe(model, torch, top_k)
+    expert_paths = [b["path"] for b in moe]
+    owner: dict[int, str] = {}          # id(tensor) -> dotted name of its first owner
+    tied: dict[str, str] = {}           # later name -> first name
+    unique = []
+    for pname, p in model.named_parameters(remove_duplicate=False):
+        if id(p) in owner:
+            tied[pname] = owner[id(p)]
+            continue
+        owner[id(p)] = pname
+        unique.append((pname, p))
+    params_total = sum(p.numel() for _, p in unique)
+    trainable = sum(p.numel() for _, p in unique if p.requires_grad)
+    buffers_seen: set[int] = set()
+    buffers_total = 0
+    for _, b in model.named_buffers(remove_duplicate=False):
+        if id(b) not in buffers_seen:
+            buffers_seen.add(id(b))
+            buffers_total += b.numel()
+
+    def active_numel(pname, p) -> int:
+        for b in moe:
+            pre = b["path"] + "."
+            if not pname.startswith(pre):
+                continue
+            if b["style"] == "fused":
+                return p.numel() * b["top_k"] // b["experts"]
+            idx = int(pname[len(pre):].split(".")[0])
+            return p.numel() if idx < b["top_k"] else 0
+        return p.numel()
+
+    per_tensor = []  # (owner module path, numel, active, type)
+    for pname, p in unique:
+        mpath = pname.rpartition(".")[0]
+        mod = modules.get(mpath, model)
+        per_tensor.append((mpath, p.numel(), active_numel(pname, p),
+                           _param_type(mod, mpath, torch, expert_paths)))
+
+    # -- inputs ------------------------------------------------------------------------------
+    default_dtype = unique[0][1].dtype if unique and unique[0][1].is_floating_point() \
+        else torch.float32
+    args, kwargs = _prepare_inputs(inputs, default_dtype, meta, torch)
+    input_shapes = _shapes(kwargs if kwargs else args, torch)
+    tokens = None
+    for v in (list(kwargs.values()) if kwargs else list(args)):
+        if isinstance(v, torch.Tensor) and not v.is_floating_point() and v.dim() == 2 and \
+                v.dtype != torch.bool:
+            tokens = int(v.numel())
+            break
+
+    # -- run one forward under the counter, everything restored afterwards ----------------
+    stack: list[str] = []
+    shapes_at: dict[str, Any] = {}
+    Counter = _make_counter(torch)
+    counter = Counter(stack)
+    handles = []
+    training = {p: m.training for p, m in modules.items()}
+    restore = []  # callables undone in reverse order
+    notes: list[str] = []
+    output = None
+    error: BaseException | None = None
+    failed_at: list[tuple[str, dict]] = []
+
+    def pre_hook(path):
+        def hook(mod, a, kw):
+            stack.append(path)
+            shapes_at[path] = _shapes((a, kw) if kw else a, torch)
+        return hook
+
+    def post_hook(path):
+        def hook(mod, a, kw, out):
+            if stack and stack[-1] == path:
+                stack.pop()
+            elif path in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(path)]
+        return hook
+
+    try:
+        for path, m in modules.items():
+            handles.append(m.register_forward_pre_hook(pre_hook(path), with_kwargs=True))
+            handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True,
+                                                   always_call=True))
+        model.train(mode == "train")
+        for b in moe:
+            if b["style"] == "fused" and b["hf"] and meta:
+                cfg = b["module"].config
+                old = getattr(cfg, "_experts_implementation", None)
+                if old != "batched_mm":
+                    object.__setattr__(cfg, "_experts_implementation", "batched_mm")
+                    restore.append(lambda cfg=cfg, old=old:
+                                   object.__setattr__(cfg, "_experts_implementation", old))
+            elif b["style"] == "modulelist" and meta:
+                blk = b["block_module"]
+                had = "forward" in blk.__dict__
+                old_fwd = blk.__dict__.get("forward")
+                blk.forward = _modulelist_stand_in(blk, b, torch)
+
+                def undo(blk=blk, had=had, old_fwd=old_fwd):
+                    if had:
+                        blk.forward = old_fwd
+                    else:
+                        del blk.forward
+                restore.append(undo)
+
+        if meta:
+            mapping = {}
+            memo: dict[int, Any] = {}
+            for pname, t in list(model.named_parameters(remove_duplicate=False)) + \
+                    list(model.named_buffers(remove_duplicate=False)):
+                if id(t) not in memo:
+                    memo[id(t)] = t if t.device.type == "meta" else torch.empty(
+                        t.shape, dtype=t.dtype, device="meta")
+                mapping[pname] = memo[id(t)]
+        else:  # real run: parameters as they are, buffers cloned so in-place updates don't stick
+            mapping = {n: b.clone() for n, b in model.named_buffers(remove_duplicate=False)}
+        with torch.no_grad(), counter:
+            output = torch.func.functional_call(model, mapping, args, kwargs,
+                                                tie_weights=True, strict=False)
+    except BaseException as exc:  # noqa: BLE001 - re-raised below as one clear error
+        error = exc
+        failed_at = [(p, shapes_at.get(p, {})) for p in stack]
+    finally:
+        for h in handles:
+            h.remove()
+        for undo in reversed(restore):
+            undo()
+        for path, m in modules.items():
+            m.training = training[path]
+    if error is not None:
+        raise _model_error(error, failed_at, modules, meta) from (
+            None if isinstance(error, _DataDependent) else error)
+
+    # -- rows --------------------------------------------------------------------------------
+    def subtree(path, p):
+        return p == path or not path or p.startswith(path + ".")
+
+    rows = []
+    for path, m in modules.items():
+        owned = [t for t in per_tensor if subtree(path, t[0])]
+        by_type: dict[str, int] = defaultdict(int)
+        for t in owned:
+            by_type[t[3]] += t[1]
+        c = Count(params=sum(t[1] for t in owned), active_params=sum(t[2] for t in owned),
+                  forward_flops=int(counter.flops.get(path, 0)),
+                  other_flops=int(counter.other.get(path, 0)),
+                  by_type={k: v for k, v in by_type.items() if v})
+        row_notes = [f"{n.rpartition('.')[2]} tied to {t}" for n, t in tied.items()
+                     if n.rpartition(".")[0] == path]
+        for b in moe:
+            if b["path"] == path:
+                row_notes.append(f"{b['experts']} experts, top-{b['top_k']} active")
+        children = any(True for _ in m.children())
+        out_shape = None
+        rows.append(LayerRow(path=path, kind=type(m).__name__, count=c, output_shape=out_shape,
+                             depth=0 if not path else path.count(".") + 1, leaf=not children,
+                             note="; ".join(row_notes)))
+    root = rows[0]
+    total = Count(params=params_total, active_params=sum(t[2] for t in per_tensor),
+                  forward_flops=root.count.forward_flops, other_flops=root.count.other_flops,
+                  by_type=root.count.by_type)
+
+    if moe:
+        how = []
+        for b in moe:
+            rule = ("Hugging Face batched_mm experts path: every token gathers its k expert "
+                    "weights" if b["style"] == "fused" and b["hf"] and meta else
+                    "first k experts run on every token" if b["style"] == "modulelist" and meta
+                    else "routing ran on the given input values")
+            how.append(f"{b['path']}: top-{b['top_k']} of {b['experts']} ({rule})")
+        notes.append("mixture of experts: active params = shared + router + top-k experts per "
+                     "block (embeddings whole); active FLOPs = tokens x k expert passes. "
+                     "Active set: " + "; ".join(how[:3]) + (f"; ... ({len(how)} blocks)"
+                                                           if len(how) > 3 else ""))
+    if tied:
+        notes.append("tied weights counted once: " + ", ".join(
+            f"{a} = {b}" for a, b in list(tied.items())[:5]))
+    notes.append(f"counted in {mode} mode under no_grad on "
+                 f"{'the meta device (no real arithmetic)' if meta else 'the given tensors'}")
+    if counter.unknown:
+        notes.append("operators without a FLOP formula (listed in unknown_ops, not counted): "
+                     + ", ".join(f"{k} x{v}" for k, v in sorted(counter.unknown.items())))
+
+    out_t = _first_tensor(output, torch)
+    return CountResult(
+        name=name, total=total, layers=rows, source="torch", input_shapes=input_shapes,
+        output_shape=tuple(out_t.shape) if out_t is not None else None, tokens=tokens,
+        unknown_ops=dict(sorted(counter.unknown.items())), notes=notes,
+        extra={"trainable_params": trainable, "frozen_params": params_total - trainable,
+               "buffers": buffers_total, "tied_weights": dict(tied),
+               "flops_by_op": dict(sorted(counter.by_op.items())),
+               "device": device, "mode": mode,
+               "moe": [{"path": b["path"], "experts": b["experts"], "top_k": b["top_k"],
+                        "style": b["style"]} for b in moe]})
+
+
+def _model_error(exc, failed_at, modules, meta) -> Exception:
+    from .errors import PCError
+
+    if isinstance(exc, PCError):
+        return exc
+    where = ""
+    if failed_at:
+        path, shapes = failed_at[-1]
+        mod = modules.get(path)
+        label = path or "<root>"
+        shp = ", ".join(f"{tuple(v)}" for v in shapes.values()) if shapes else "no tensors"
+        where = f"module '{label}' ({type(mod).__name__}) with input shapes {shp}: "
+    if isinstance(exc, _DataDependent) or (meta and _looks_data_dependent(exc)):
+        op = exc.op if isinstance(exc, _DataDependent) else "a value-dependent operation"
+        return ModelError(f"{where}the forward depends on data values ({op}), which the meta "
+                          "device cannot follow; pass small real inputs and device='real' "
+                          "(CLI: --real)")
+    if isinstance(exc, KeyboardInterrupt):
+        return exc
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelError(f"{where}forward failed: {type(exc).__name__}: {msg}")
+
+
+def _looks_data_dependent(exc) -> bool:
+    s = str(exc).lower()
+    return any(t in s for t in ("item() cannot be called on meta", "data-dependent",
+                                "data dependent", "cannot be called on meta tensors",
+                                "meta tensors do not support"))
+
+
+def input_shapes_to_inputs(shapes: list[str]):
+    """CLI helper: ``["1x3x224x224"]`` -> one shape; several -> a tuple; ``name=1x128`` -> dict."""
+    named = [s for s in shapes if "=" in s]
+    if named and len(named) != len(shapes):
+        raise InputError("--input: use either all positional shapes or all name=shape")
+    if named:
+        return {s.partition("=")[0].strip(): s.partition("=")[2].strip() for s in shapes}
+    return shapes[0] if len(shapes) == 1 else tuple(shapes)
