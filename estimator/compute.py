@@ -17,8 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import InputError
+from .errors import InputError, PCError
 from .units import Interval, fmt_interval, fmt_quantity, parse_range, sci
+
+class Discrepancy(PCError):
+    """The two methods cannot both be right (implied utilisation above 1): exit code 1."""
+
+    exit_code = 1
+
 
 DEFAULT_UTILISATION = 0.3
 DEFAULT_BACKWARD_RATIO = 2.0
@@ -42,6 +48,25 @@ def _range(value, name: str, *, at_most: float | None = None) -> Optional[Interv
 
 
 # ------------------------------------------------------------------------- hardware method
+
+_PRECISION_SYNONYMS = {
+    "float64": "fp64", "double": "fp64", "float32": "fp32", "single": "fp32",
+    "tensorfloat32": "tf32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16",
+    "float8": "fp8", "int8": "int8", "i8": "int8",
+}
+
+
+def _precision_name(text: str) -> str:
+    """'FP16', 'bfloat16', 'half' -> the table's name (fp16, bf16...); InputError if unknown."""
+    from .hardware import PRECISIONS, normalise
+
+    key = normalise(text)
+    name = key if key in PRECISIONS else _PRECISION_SYNONYMS.get(key)
+    if name is None:
+        raise InputError(f"unknown precision {text!r}: one of {', '.join(PRECISIONS)}",
+                         key="precision")
+    return name
+
 
 @dataclass
 class HardwareEstimate:
@@ -148,11 +173,11 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
                            f"{'entry' if acc is None else acc.kind} as given (--peak), not from the table")
     else:
         defaulted = precision is None
-        prec = (precision or acc.default or "").lower()
+        prec = _precision_name(precision) if precision is not None else (acc.default or "")
         if not prec:
-            raise InputError(f"{acc.name} has no dense peak in the table"
-                             + (f" ({acc.note.split(':')[0]})" if acc.note else "")
-                             + ": pass --peak FLOP/s with a figure you can source", key="hardware")
+            raise InputError(f"{acc.name} has no dense peak in the table (see 'paramcount "
+                             f"hardware {acc.id}'): pass --peak FLOP/s with a figure you can "
+                             "source", key="hardware")
         if prec not in acc.peak:
             have = ", ".join(acc.precisions) or "none"
             raise InputError(f"{acc.name} has no {prec} peak in the table (it has: {have})",
@@ -255,6 +280,7 @@ class CountingEstimate:
     generation_flops: Optional[Interval]
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    published: Optional[dict] = None  # the spec's published training_compute {value, source}
 
     @property
     def total(self) -> Interval:
@@ -269,7 +295,8 @@ class CountingEstimate:
     def arithmetic(self) -> str:
         mult = fmt_quantity(1 + self.backward_ratio)
         return (f"({mult})({sci(self.forward_flops, 4)} FLOP/forward)"
-                f"({fmt_interval(self.examples_seen)} examples) = {fmt_flops(self.training_flops)}")
+                f"({fmt_interval(self.examples_seen)} {'sequences' if self.seq_len else 'examples'})"
+                f" = {fmt_flops(self.training_flops)}")
 
     def six_nd_arithmetic(self) -> Optional[str]:
         if not self.six_nd:
@@ -294,6 +321,7 @@ class CountingEstimate:
             "generation_passes": self.generation_passes.to_dict() if self.generation_passes else None,
             "generation_flops": self.generation_flops.to_dict() if self.generation_flops else None,
             "flops": t.central, "low": t.low, "high": t.high,
+            "published": self.published,
             "inputs": list(self.inputs), "notes": list(self.notes),
         }
 
@@ -375,7 +403,16 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
         gen_flops = gen_passes * F
         inputs.append(f"data generation: {fmt_interval(gen_passes)} forward-only passes")
 
-    return CountingEstimate(name=result.name, forward_flops=F, seq_len=T, params=result.params,
+    published = None
+    pub = (result.extra.get("published") or {}).get("training_compute")
+    if isinstance(pub, dict) and pub.get("value") is not None:
+        try:
+            published = {"value": parse_range(pub["value"], what="published training_compute").central,
+                         "source": pub.get("source")}
+        except InputError:
+            published = None
+
+    return CountingEstimate(published=published, name=result.name, forward_flops=F, seq_len=T, params=result.params,
                             active_params=result.active_params, transformer=transformer, moe=moe,
                             backward_ratio=ratio, examples_seen=ex, tokens_seen=tok,
                             training_flops=training, six_nd=six, generation_passes=gen_passes,
@@ -413,7 +450,7 @@ class TrainingCompute:
 
     @property
     def method(self) -> str:
-        return "operation counting" if self.counting else "hardware"
+        return "operation counting" if self.counting else "hardware method"
 
     @property
     def assumptions(self) -> list[str]:
@@ -438,10 +475,15 @@ class TrainingCompute:
         }
 
 
+def fmt_utilisation(iu: Interval) -> str:
+    """0.344, 0.286-0.344, 2.99e4."""
+    return fmt_interval(iu, lambda v: f"{v:.3g}" if v < 1000 else sci(v, 3))
+
+
 def judge_utilisation(iu: Interval) -> tuple[str, str]:
     """Verdict on an implied utilisation: above 1 impossible; < 0.05 or > 0.8 suspicious."""
     c = iu.central
-    text = fmt_interval(iu, lambda v: f"{v:.3g}")
+    text = fmt_utilisation(iu)
     if c > 1:
         return "impossible", (f"implied utilisation {text} is above 1: the hardware cannot "
                               "do the counted work in that time")
@@ -476,6 +518,9 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
                      chip_days=chip_days, precision=precision, utilisation=utilisation, runs=runs,
                      peak=peak)
     want_hw = any(v is not None for v in hw_inputs.values())
+    counting_inputs = (tokens, examples, epochs, generation_passes, generation_tokens)
+    if model is None and any(v is not None for v in counting_inputs):
+        raise InputError("--tokens/--examples need a spec to count (paramcount train SPEC ...)")
     if model is None and not want_hw:
         raise InputError("nothing to estimate: give a spec with --tokens/--examples (operation "
                          "counting) or --hardware with a time (hardware method)")
@@ -485,8 +530,6 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
                                       backward_ratio=backward_ratio,
                                       generation_passes=generation_passes,
                                       generation_tokens=generation_tokens)
-    elif any(v is not None for v in (tokens, examples, epochs, generation_passes, generation_tokens)):
-        raise InputError("--tokens/--examples need a spec to count (paramcount train SPEC ...)")
     hw = hardware_method(**hw_inputs) if want_hw else None
     out = TrainingCompute(counting=counting, hardware=hw)
     if counting and hw:

@@ -101,12 +101,6 @@ class Accelerator(BaseModel):
                              f"(it has: {have})", key="precision")
         return Interval.of(self.peak[precision]) * TERA
 
-    @property
-    def per_chip_note(self) -> str:
-        if self.kind != "board":
-            return ""
-        return f"{self.id} is a {self.kind} of {self.chips} chips; its peaks are for the whole {self.kind}"
-
     def to_dict(self) -> dict:
         d = self.model_dump(exclude_none=True)
         d["peak"] = {p: (list(v) if isinstance(v, tuple) else v) for p, v in self.peak.items()}
@@ -175,7 +169,7 @@ class Table:
             return self.by_id[next(iter(loose))]
         if len(loose) > 1:
             raise InputError(self._which(q, sorted(loose)), key="hardware")
-        raise InputError(f"unknown hardware {q!r}{self._suggest(q)}; "
+        raise InputError(f"unknown accelerator {q!r}{self._suggest(q)}; "
                          "'paramcount hardware' lists the table", key="hardware")
 
     def _which(self, q: str, ids) -> str:
@@ -199,15 +193,13 @@ class Table:
         return " (closest: " + ", ".join(f"{a.id} [{a.aliases[0]}]" for a in close) + ")"
 
     def search(self, query: str | None = None) -> list[Accelerator]:
-        """Rows whose id, name, alias, vendor or kind contains ``query`` (all rows if none)."""
+        """Rows whose id, name, alias, vendor or kind contains ``query`` (all rows if none);
+        an empty list when nothing does (``closest`` then suggests)."""
         if not query or not str(query).strip():
             return list(self.rows)
         key = normalise(query)
-        hits = [r for r in self.rows
+        return [r for r in self.rows
                 if any(key in normalise(n) for n in [*self.names_of(r), r.vendor, r.kind])]
-        if hits:
-            return hits
-        return self.closest(query, 5)
 
 
 def _error_line(raw, loc) -> int | None:
@@ -261,9 +253,10 @@ def _load_cached(path: str) -> Table:
             acc = Accelerator.model_validate(item)
         except ValidationError as err:
             e = err.errors()[0]
-            where = ".".join(str(x) for x in e["loc"])
+            loc = tuple(x for x in e["loc"] if x != "[key]")
+            where = ".".join(str(x) for x in loc)
             key = f"accelerators[{i}]" + (f".{where}" if where else "")
-            raise InputError(e["msg"], file=path, line=_error_line(raw, ("accelerators", i, *e["loc"])) or line,
+            raise InputError(e["msg"], file=path, line=_error_line(raw, ("accelerators", i, *loc)) or line,
                              key=key) from None
         if acc.id in seen_ids:
             raise InputError(f"duplicate id {acc.id!r}", file=path, line=line, key=f"accelerators[{i}].id")

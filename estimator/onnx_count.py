@@ -560,6 +560,30 @@ def _resolve_inputs(model, inputs, file: str | None) -> dict[str, tuple]:
     return resolved
 
 
+def _needs_more_shapes(model) -> bool:
+    """Whether a matrix-class node still lacks an input shape after ONNX shape inference."""
+    sh = _Shapes(model.graph)
+    for node in model.graph.node:
+        if (node.domain or "", node.op_type) in _FORWARD:
+            if any(n and sh.get(n) is None for n in node.input[:2]):
+                return True
+    return False
+
+
+def _symbolic_shapes(model):
+    """onnxruntime's symbolic shape inference, which follows shape arithmetic (Shape ->
+    Gather -> Concat -> Reshape/Expand, as exported ``repeat_interleave`` builds) further
+    than ``onnx.shape_inference``; None when it is not installed or fails."""
+    try:
+        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
+    except Exception:
+        return None
+    try:
+        return SymbolicShapeInference.infer_shapes(model, auto_merge=True)
+    except Exception:
+        return None
+
+
 # ---------------------------------------------------------------------------------------
 # Scopes
 # ---------------------------------------------------------------------------------------
@@ -645,6 +669,8 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     except Exception as exc:
         raise ModelError(f"shape inference failed: {' '.join(str(exc).split())[:300]}",
                          file=file) from None
+    if _needs_more_shapes(inferred):
+        inferred = _symbolic_shapes(inferred) or inferred
     graph = inferred.graph
     sh = _Shapes(graph)
 

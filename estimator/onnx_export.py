@@ -148,29 +148,92 @@ def _random_inputs(example):
     return tuple(out)
 
 
-def _torch_export(model, inputs, path: Path, names: list[str]) -> tuple[str, int]:
+@contextlib.contextmanager
+def _quiet_fds():
+    """Silence the exporters at the file-descriptor level too: the TorchScript exporter's C++
+    side prints whole graphs to stderr when it fails, past ``sys.stderr``."""
+    import sys
+
+    saved = []
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # pragma: no cover
+        pass
+    with tempfile.TemporaryFile() as sink:
+        try:
+            for fd in (1, 2):
+                saved.append((fd, os.dup(fd)))
+                os.dup2(sink.fileno(), fd)
+        except OSError:  # pragma: no cover - no real descriptors (embedded interpreters)
+            pass
+        try:
+            yield
+        finally:
+            for fd, dup in saved:
+                os.dup2(dup, fd)
+                os.close(dup)
+
+
+def _rms_norm_symbolic(g, x, normalized_shape, weight, eps):
+    """aten::rms_norm for the TorchScript exporter (it has none below opset 23):
+    y = x / sqrt(mean(x^2 over the normalised dims) + eps) * weight."""
+    import torch
+    from torch.onnx import symbolic_helper as sh
+
+    dims = sh._get_const(normalized_shape, "is", "normalized_shape")
+    axes = g.op("Constant", value_t=torch.tensor(list(range(-len(dims), 0)), dtype=torch.long))
+    e = sh._maybe_get_const(eps, "f")
+    if sh._is_value(e) or e is None:
+        e = float(torch.finfo(torch.float32).eps)
+    ms = g.op("ReduceMean", g.op("Mul", x, x), axes, keepdims_i=1)
+    denom = g.op("Sqrt", g.op("Add", ms, g.op("Constant", value_t=torch.tensor(e))))
+    y = g.op("Div", x, denom)
+    if not sh._is_none(weight):
+        y = g.op("Mul", y, weight)
+    return y
+
+
+_REGISTERED: set = set()
+
+
+def _register_symbolics(opset: int) -> None:
+    import torch
+
+    if opset in _REGISTERED:
+        return
+    try:
+        torch.onnx.register_custom_op_symbolic("aten::rms_norm", _rms_norm_symbolic, opset)
+    except Exception:  # pragma: no cover - API moved: the dynamo fallback remains
+        return
+    _REGISTERED.add(opset)
+
+
+def _torch_export(model, inputs, path: Path, names: list[str],
+                  outputs: list[str] | None = None) -> tuple[str, int]:
     import torch
 
     try:
         from torch.onnx._constants import ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET as opset
     except ImportError:  # pragma: no cover - older torch
         opset = 17
+    _register_symbolics(opset)
     sink = io.StringIO()
     first_error = None
     with warnings.catch_warnings(), contextlib.redirect_stdout(sink), \
-            contextlib.redirect_stderr(sink):
+            contextlib.redirect_stderr(sink), _quiet_fds():
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=opset,
                               do_constant_folding=False, input_names=names,
-                              output_names=["output"],
+                              output_names=outputs or ["output"],
                               training=torch.onnx.TrainingMode.EVAL)
             return "torchscript (dynamo=False)", opset
         except Exception as exc:  # fall back to the dynamo exporter
             first_error = exc
         try:
             prog = torch.onnx.export(model, inputs, dynamo=True, verbose=False,
-                                     input_names=names, output_names=["output"],
+                                     input_names=names, output_names=outputs or ["output"],
                                      optimize=False)
             prog.save(str(path))
             import onnx
@@ -184,6 +247,41 @@ def _torch_export(model, inputs, path: Path, names: list[str]) -> tuple[str, int
             raise ModelError(f"torch.onnx.export failed: torchscript exporter: "
                              f"{type(first_error).__name__}: {msg}; dynamo exporter: "
                              f"{type(exc2).__name__}: {msg2}") from None
+
+
+def _graph_input_names(path: Path) -> set[str]:
+    import onnx
+
+    m = onnx.load(str(path), load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    return {i.name for i in m.graph.input if i.name not in inits}
+
+
+def _expose_dead_ends(model) -> int:
+    """Make the exported graph keep layers whose output the spec discards.
+
+    A spec may run a layer whose output nothing reads (the seq2seq encoder, when the next
+    layer takes ``from: tgt``); a tracing exporter prunes such dead code, weights and all, and
+    the graph would undercount. The top-level outputs that the next layer does not read are
+    returned as extra graph outputs (``unused_0``...); the spec's output stays first.
+    Returns the number of extra outputs (0 when the module is not a spec build).
+    """
+    import types
+
+    steps = getattr(model, "steps", None)
+    if not steps or not hasattr(model, "run") or not hasattr(model, "input_names"):
+        return 0
+    dead = [steps[i][1] for i in range(len(steps) - 1) if steps[i + 1][2]]
+    if not dead:
+        return 0
+
+    def forward(self, *inputs):
+        env = dict(zip(self.input_names, inputs))
+        out = self.run(inputs[0], env)
+        return (out, *[env[p] for p in dead])
+
+    model.forward = types.MethodType(forward, model)
+    return len(dead)
 
 
 def run_onnxruntime(path: Path, feeds: dict) -> list:
@@ -241,7 +339,9 @@ def export_spec(spec_or_path, out, *, size: str = "auto",
 
     with tempfile.TemporaryDirectory(prefix="paramcount-export-") as tmp:
         tmp_path = Path(tmp) / "raw.onnx"
-        exporter, opset = _torch_export(model, inputs, tmp_path, names)
+        n_dead = _expose_dead_ends(model)
+        outputs = ["output"] + [f"unused_{i}" for i in range(n_dead)]
+        exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
         # re-save: metadata, and one external-data file (or none) next to the model
         m = onnx.load(str(tmp_path), load_external_data=True)
         inits = {i.name for i in m.graph.initializer}
@@ -270,7 +370,8 @@ def export_spec(spec_or_path, out, *, size: str = "auto",
         ort_shape = None
         expected = tuple(res.output_shape) if res.output_shape is not None else None
         if run:
-            feeds = {n: t.numpy() for n, t in zip(names, inputs)}
+            wanted = _graph_input_names(staged)
+            feeds = {n: t.numpy() for n, t in zip(names, inputs) if n in wanted}
             outs = run_onnxruntime(staged, feeds)
             ort_shape = tuple(int(d) for d in outs[0].shape)
             if expected is not None and ort_shape[1:] != expected:

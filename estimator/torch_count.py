@@ -72,6 +72,18 @@ def parse_shape(text: str, torch=None):
     return shape, dtype
 
 
+_IDS_DEFAULT: dict[str, bool] = {}  # set per call: shapes for a model that embeds token ids
+
+
+def _takes_token_ids(model, torch) -> bool:
+    """Does the model start by looking up token ids (its first module with weights an
+    embedding table)? Then an input given only as a shape is int64 token ids."""
+    for m in model.modules():
+        if next(m.parameters(recurse=False), None) is not None:
+            return isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag))
+    return False
+
+
 def _is_shape(x) -> bool:
     return isinstance(x, (tuple, list)) and len(x) > 0 and all(
         isinstance(d, int) and not isinstance(d, bool) for d in x)
@@ -90,7 +102,10 @@ def _to_input(x, key, default_dtype, meta: bool, torch):
         x = parse_shape(shape, torch)[0] if isinstance(shape, str) else tuple(shape)
     if _is_shape(x):
         if dtype is None:
-            dtype = torch.long if key in _INT_INPUT_NAMES else default_dtype
+            ids = key in _INT_INPUT_NAMES or (key is not None and (
+                key == "ids" or key.endswith("_ids") or "mask" in key)) or (
+                key is None and _IDS_DEFAULT.get("positional"))
+            dtype = torch.long if ids else default_dtype
         return torch.zeros(x, dtype=dtype, device="meta" if meta else "cpu")
     if isinstance(x, torch.Tensor):
         if meta and x.device.type != "meta":
@@ -392,8 +407,11 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     # -- inputs ------------------------------------------------------------------------------
     default_dtype = unique[0][1].dtype if unique and unique[0][1].is_floating_point() \
         else torch.float32
+    _IDS_DEFAULT["positional"] = _takes_token_ids(model, torch)
     args, kwargs = _prepare_inputs(inputs, default_dtype, meta, torch)
-    input_shapes = _shapes(kwargs if kwargs else args, torch)
+    input_shapes = _shapes(kwargs, torch) if kwargs else (
+        {"input": tuple(args[0].shape)} if len(args) == 1 and isinstance(args[0], torch.Tensor)
+        else _shapes(args, torch, "input"))
     tokens = None
     for v in (list(kwargs.values()) if kwargs else list(args)):
         if isinstance(v, torch.Tensor) and not v.is_floating_point() and v.dim() == 2 and \
@@ -404,6 +422,7 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     # -- run one forward under the counter, everything restored afterwards ----------------
     stack: list[str] = []
     shapes_at: dict[str, Any] = {}
+    out_shapes: dict[str, tuple] = {}
     Counter = _make_counter(torch)
     counter = Counter(stack)
     handles = []
@@ -422,6 +441,9 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
 
     def post_hook(path):
         def hook(mod, a, kw, out):
+            t = _first_tensor(out, torch)
+            if t is not None:
+                out_shapes[path] = tuple(t.shape)
             if stack and stack[-1] == path:
                 stack.pop()
             elif path in stack:
@@ -431,10 +453,17 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     try:
         for path, m in modules.items():
             handles.append(m.register_forward_pre_hook(pre_hook(path), with_kwargs=True))
-            handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True,
-                                                   always_call=True))
+            # no always_call: after an exception the stack keeps the module that failed
+            handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True))
         model.train(mode == "train")
         for b in moe:
+            if top_k is not None:  # the override routes too, not only the accounting
+                blk = modules.get(b["block"]) if b["block"] is not None else None
+                for holder in (blk, getattr(blk, "gate", None), getattr(blk, "router", None)):
+                    if holder is not None and isinstance(getattr(holder, "top_k", None), int):
+                        old_k = holder.top_k
+                        object.__setattr__(holder, "top_k", top_k)
+                        restore.append(lambda h=holder, v=old_k: object.__setattr__(h, "top_k", v))
             if b["style"] == "fused" and b["hf"] and meta:
                 cfg = b["module"].config
                 old = getattr(cfg, "_experts_implementation", None)
@@ -484,30 +513,37 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
             None if isinstance(error, _DataDependent) else error)
 
     # -- rows --------------------------------------------------------------------------------
-    def subtree(path, p):
-        return p == path or not path or p.startswith(path + ".")
+    # inclusive sums: each tensor adds to its owner module and every ancestor
+    agg_p: dict[str, int] = defaultdict(int)
+    agg_a: dict[str, int] = defaultdict(int)
+    agg_t: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for mpath, n, act, typ in per_tensor:
+        parts = mpath.split(".") if mpath else []
+        for i in range(len(parts) + 1):
+            pre = ".".join(parts[:i])
+            agg_p[pre] += n
+            agg_a[pre] += act
+            agg_t[pre][typ] += n
+    tied_at: dict[str, list[str]] = defaultdict(list)
+    for n, t in tied.items():
+        tied_at[n.rpartition(".")[0]].append(f"{n.rpartition('.')[2]} tied to {t}")
+    moe_at = {b["path"]: f"{b['experts']} experts, top-{b['top_k']} active" for b in moe}
 
     rows = []
     for path, m in modules.items():
-        owned = [t for t in per_tensor if subtree(path, t[0])]
-        by_type: dict[str, int] = defaultdict(int)
-        for t in owned:
-            by_type[t[3]] += t[1]
-        c = Count(params=sum(t[1] for t in owned), active_params=sum(t[2] for t in owned),
+        c = Count(params=agg_p.get(path, 0), active_params=agg_a.get(path, 0),
                   forward_flops=int(counter.flops.get(path, 0)),
                   other_flops=int(counter.other.get(path, 0)),
-                  by_type={k: v for k, v in by_type.items() if v})
-        row_notes = [f"{n.rpartition('.')[2]} tied to {t}" for n, t in tied.items()
-                     if n.rpartition(".")[0] == path]
-        for b in moe:
-            if b["path"] == path:
-                row_notes.append(f"{b['experts']} experts, top-{b['top_k']} active")
+                  by_type={k: v for k, v in agg_t[path].items() if v} if path in agg_t else {})
+        row_notes = list(tied_at.get(path, ()))
+        if path in moe_at:
+            row_notes.append(moe_at[path])
         children = any(True for _ in m.children())
-        out_shape = None
+        out_shape = out_shapes.get(path)
         rows.append(LayerRow(path=path, kind=type(m).__name__, count=c, output_shape=out_shape,
                              depth=0 if not path else path.count(".") + 1, leaf=not children,
                              note="; ".join(row_notes)))
-    root = rows[0]
+    root = rows.pop(0)  # the model itself: its figures are the totals, not a row
     total = Count(params=params_total, active_params=sum(t[2] for t in per_tensor),
                   forward_flops=root.count.forward_flops, other_flops=root.count.other_flops,
                   by_type=root.count.by_type)
@@ -556,8 +592,13 @@ def _model_error(exc, failed_at, modules, meta) -> Exception:
         path, shapes = failed_at[-1]
         mod = modules.get(path)
         label = path or "<root>"
+        try:
+            rep = mod.extra_repr() if mod is not None else ""
+        except Exception:  # noqa: BLE001 - a broken extra_repr must not hide the real error
+            rep = ""
+        rep = rep if len(rep) <= 80 else rep[:77] + "..."
         shp = ", ".join(f"{tuple(v)}" for v in shapes.values()) if shapes else "no tensors"
-        where = f"module '{label}' ({type(mod).__name__}) with input shapes {shp}: "
+        where = f"module '{label}' ({type(mod).__name__}({rep})) with input shapes {shp}: "
     if isinstance(exc, _DataDependent) or (meta and _looks_data_dependent(exc)):
         op = exc.op if isinstance(exc, _DataDependent) else "a value-dependent operation"
         return ModelError(f"{where}the forward depends on data values ({op}), which the meta "

@@ -93,6 +93,16 @@ def _native_mha(args, kwargs, out):
     return in_proj + attn + out_proj
 
 
+def _mkldnn_rnn_layer(args, kwargs, out):
+    """``mkldnn_rnn_layer(input, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse, ...)``: the CPU LSTM
+    kernel (one layer, one direction), which raw ``FlopCounterMode`` does not count. Each step
+    multiplies the input by w_ih (G*H x I) and the hidden state by w_hh (G*H x H):
+    2 * steps * batch * (numel(w_ih) + numel(w_hh)), as the decomposed (meta) path's addmm/mm."""
+    x, w_ih, w_hh = args[0], args[1], args[2]
+    rows = _numel(x) // max(int(x.shape[-1]), 1)
+    return 2 * rows * (_numel(w_ih) + _numel(w_hh))
+
+
 def _grouped_mm(args, kwargs, out):
     """``_grouped_mm(a, b, offs)``: each output element is a K-long dot product: 2*numel(out)*K."""
     a = args[0]
@@ -107,6 +117,8 @@ MATMUL[aten._native_multi_head_attention] = _native_mha
 for _name in ("_scaled_dot_product_fused_attention_overrideable",):
     if hasattr(aten, _name):
         MATMUL[getattr(aten, _name)] = _sdpa_cpu_flash
+if hasattr(aten, "mkldnn_rnn_layer"):
+    MATMUL[aten.mkldnn_rnn_layer] = _mkldnn_rnn_layer
 if hasattr(aten, "_grouped_mm"):
     MATMUL[aten._grouped_mm] = _grouped_mm
 
@@ -283,6 +295,9 @@ FREE_NAMES = _FREE_POINTWISE | {
     "block_diag", "tensor_split", "movedim", "moveaxis", "swapaxes", "swapdims", "narrow_copy",
     "expand_copy", "permute_copy", "view_copy", "t_copy", "transpose_copy", "slice_copy",
     "select_copy", "unsqueeze_copy", "squeeze_copy", "diagonal_copy", "prim.device",
+    # in-place views (their out-of-place forms are views, caught by ``is_view``)
+    "transpose_", "t_", "squeeze_", "unsqueeze_", "as_strided_", "swapaxes_", "swapdims_",
+    "detach_",
 }
 
 DATA_DEPENDENT = {"_local_scalar_dense", "nonzero", "masked_select", "_unique2", "unique_dim",
@@ -319,7 +334,14 @@ def op_name(func) -> str:
     return str(packet)
 
 
+_DD_CACHE: dict[Any, bool] = {}
+
+
 def is_data_dependent(func) -> bool:
-    packet = getattr(func, "overloadpacket", func)
-    name = getattr(packet, "__name__", str(packet)).split(".")[-1]
-    return name in DATA_DEPENDENT
+    """True for operators whose output depends on tensor values (``.item()``, ``nonzero``...)."""
+    hit = _DD_CACHE.get(func)
+    if hit is None:
+        packet = getattr(func, "overloadpacket", func)
+        name = getattr(packet, "__name__", str(packet)).split(".")[-1]
+        hit = _DD_CACHE[func] = name in DATA_DEPENDENT
+    return hit

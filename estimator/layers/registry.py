@@ -231,9 +231,13 @@ def describe_all() -> list[dict]:
             default = None if f.is_required() else f.get_default(call_default_factory=True)
             keys.append({"key": f.alias or fname, "required": f.is_required(),
                          "default": default, "description": f.description or ""})
-        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        paras = [" ".join(p.split()) for p in (cls.__doc__ or "").strip().split("\n\n")]
+        doc = paras[0]
+        formula_doc = cls.formula.__doc__ if cls.formula is not LayerSpec.formula else None
+        details = paras[1:] + ([" ".join(formula_doc.split())] if formula_doc else [])
         out.append({"kind": kind, "family": cls.family, "composite": cls.composite,
-                    "description": doc, "keys": keys, "example": cls.EXAMPLE})
+                    "description": doc, "details": details, "keys": keys,
+                    "example": cls.EXAMPLE})
     return out
 
 

@@ -1,7 +1,8 @@
 """Formatting of training-compute estimates (``paramcount compute`` / ``train``). Formatting only."""
 from __future__ import annotations
 
-from ..compute import CountingEstimate, HardwareEstimate, TrainingCompute, fmt_flops
+from ..compute import (CountingEstimate, HardwareEstimate, TrainingCompute, fmt_flops,
+                       fmt_utilisation)
 from ..units import Interval, fmt_interval, sci
 
 
@@ -47,6 +48,10 @@ def render_counting(c: CountingEstimate) -> list[str]:
         lines.append(f"  data generation (forward only): ({fmt_interval(c.generation_passes)} passes)"
                      f"({sci(c.forward_flops, 4)} FLOP) = {fmt_flops(c.generation_flops)}")
         lines.append(f"  total: {fmt_flops(c.total)}")
+    if c.published:
+        pv = c.published["value"]
+        lines.append(f"  published: {sci(pv, 3)} FLOP ({c.published.get('source') or 'spec'}); "
+                     f"counted / published = {c.total.central / pv:.3f}")
     lines.append("  inputs:")
     lines += [f"    - {i}" for i in c.inputs]
     for n in c.notes:
@@ -71,7 +76,7 @@ def render(tc: TrainingCompute) -> str:
         both = ["Both methods",
                 f"  counted {fmt_flops(tc.counting.total)} / hardware at 100% "
                 f"{fmt_flops(tc.hardware.capacity)}",
-                f"  implied utilisation {fmt_interval(iu, lambda v: f'{v:.3g}')}: "
+                f"  implied utilisation {fmt_utilisation(iu)}: "
                 f"{tc.verdict.upper()} ({tc.verdict_reason})"]
         blocks.append(both)
     head = f"Training compute: {fmt_flops(tc.estimate)} ({tc.method})"

@@ -56,7 +56,7 @@ def render_detail(acc: Accelerator, boards: list[Accelerator] | None = None) -> 
     if acc.memory:
         mem.append(f"memory {acc.memory:g} GB")
     if acc.bandwidth:
-        mem.append(f"bandwidth {acc.bandwidth:g} GB/s")
+        mem.append(f"bandwidth {acc.bandwidth:,.10g} GB/s")
     if acc.tdp:
         mem.append(f"TDP {acc.tdp:g} W")
     if mem:

@@ -184,3 +184,27 @@ def render_kinds(kinds: list[dict]) -> str:
     lines.append("")
     lines.append("every layer also takes: name, repeat, shared, share, tie, from")
     return "\n".join(lines) + "\n"
+
+
+def render_kinds_markdown(kinds: list[dict]) -> str:
+    """The README's spec reference: one entry per kind, grouped by family."""
+    import json
+
+    lines: list[str] = []
+    family = None
+    for k in sorted(kinds, key=lambda k: (k["family"], k["kind"])):
+        if k["family"] != family:
+            family = k["family"]
+            lines += [f"### {family}", ""]
+        lines += [f"#### `{k['kind']}`", "", k["description"], ""]
+        lines += [d for para in k.get("details", []) for d in (para, "")]
+        if k["keys"]:
+            lines += ["| key | default | meaning |", "|---|---|---|"]
+            for key in k["keys"]:
+                default = "**required**" if key["required"] else f"`{json.dumps(key['default'])}`"
+                lines.append(f"| `{key['key']}` | {default} | {key['description']} |")
+            lines.append("")
+        if k.get("example"):
+            lines += [f"Example: `{json.dumps(k['example']['layer'])}` on input "
+                      f"`{json.dumps(k['example']['input'])}`", ""]
+    return "\n".join(lines).rstrip() + "\n"

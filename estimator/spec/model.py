@@ -116,7 +116,9 @@ def _suggest(word: str, options) -> str:
 
 
 def _pydantic_error(err: ValidationError, model: type[BaseModel], file, raw, base: tuple) -> SpecError:
-    e = err.errors()[0]
+    errors = err.errors()
+    # an unknown key explains a "missing" one (a typo): report it first
+    e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
     loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     # drop pydantic's union-branch labels (int, list[...], literal[...]) from the path
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str", "float", "bool"))))
@@ -134,7 +136,7 @@ def _pydantic_error(err: ValidationError, model: type[BaseModel], file, raw, bas
         msg = f"missing required key '{loc[-1]}'" if loc else "missing required key"
     else:
         val = e.get("input")
-        if not isinstance(val, (dict, list)) and "got" not in msg:
+        if not isinstance(val, (dict, list)) and "got" not in msg and str(val) not in msg:
             msg = f"{msg} (got {val!r})"
     return SpecError(msg, file=file, line=line_of(raw, full), key=key_path(full))
 

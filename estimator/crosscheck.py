@@ -1,0 +1,457 @@
+"""The cross-check: one spec counted four independent ways, compared layer by layer.
+
+Witnesses, each sharing no counting code with the analytic engine:
+
+* **analytic**: the spec's formulas (:mod:`estimator.analytic`), the reference;
+* **torch**: the spec built as an ``nn.Module`` on the meta device and counted at dispatch
+  level (:func:`estimator.torch_count.count_module`);
+* **onnx**: the same module exported with ``torch.onnx.export``, run by onnxruntime on
+  random input of the declared shape (a graph that does not run is not a witness), then
+  counted from its initializers and shape-inferred graph (:mod:`estimator.onnx_count`);
+* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module
+  (:mod:`estimator.fvcore_count`), converted to 2 FLOPs per multiply-add.
+
+Tolerances (the verdict of each cell):
+
+* parameters: exact, always;
+* forward (matrix-class) FLOPs: exact where the witness counts the same operators
+  (``ok``). Where a witness reports that it skipped an operator (fvcore has no handle for
+  ``aten::scaled_dot_product_attention`` or ``aten::lstm``), the difference must equal,
+  exactly, the analytic FLOPs of the layers that operator computes; the row then says so
+  (``explained``). Any other difference is ``differs`` and the check fails (exit 1).
+* a layer path the witness's module tree lacks (the analytic ``attn.sdpa`` part is work
+  the ``attn`` module does itself) takes the parent's own remainder when it is the only
+  such child; otherwise the cell is ``-`` (not compared; the parent row still is).
+
+Size: a spec is compared at full size when its analytic parameter count is at most
+``max_full_params`` (every witness runs whole). A larger spec is compared layer by layer at
+its ``reduced:`` size (same structure, fewer units: every witness at that size), and the
+torch and fvcore witnesses, which need no real weights on the meta device, are also
+compared with the analytic totals at full size. Each witness records the size it ran at.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .count import Count, CountResult
+from .errors import PCError
+from .units import si
+
+WITNESSES = ("torch", "onnx", "fvcore")
+MAX_FULL_PARAMS = 100_000_000
+
+# Operators a witness may report as skipped -> analytic row kinds whose FLOPs they compute.
+BLIND_KINDS = {
+    "aten::scaled_dot_product_attention": {"sdpa"},
+    "aten::_scaled_dot_product_attention": {"sdpa"},
+    "aten::_scaled_dot_product_flash_attention": {"sdpa"},
+    "aten::_scaled_dot_product_efficient_attention": {"sdpa"},
+    "aten::_scaled_dot_product_flash_attention_for_cpu": {"sdpa"},
+    "aten::_native_multi_head_attention": {"sdpa"},
+    "aten::lstm": {"lstm"}, "aten::gru": {"gru"},
+    "aten::rnn_tanh": {"rnn"}, "aten::rnn_relu": {"rnn"},
+    "aten::conv_transpose1d": {"conv_transpose1d"},
+    "aten::conv_transpose2d": {"conv_transpose2d"},
+    "aten::conv_transpose3d": {"conv_transpose3d"},
+    "LSTM": {"lstm"}, "GRU": {"gru"}, "RNN": {"rnn"},
+}
+
+OK, EXPLAINED, DIFFERS, ABSENT = "ok", "explained", "differs", "-"
+_RANK = {ABSENT: 0, OK: 1, EXPLAINED: 2, DIFFERS: 3}
+
+
+@dataclass
+class WitnessRun:
+    """One witness on one spec: whether it ran, at which size, and its count."""
+
+    name: str
+    status: str                      # "ran", "cannot" (reason given) or "differs"
+    size: str = ""                   # "full" or "reduced"
+    reason: str = ""
+    result: CountResult | None = None
+    seconds: float = 0.0
+    detail: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"status": self.status, "size": self.size, "reason": self.reason,
+             "seconds": round(self.seconds, 3)}
+        if self.result is not None:
+            d.update({"params": self.result.params,
+                      "forward_flops": self.result.forward_flops,
+                      "other_flops": self.result.other_flops,
+                      "unknown_ops": dict(self.result.unknown_ops),
+                      "notes": list(self.result.notes)})
+        d.update(self.detail)
+        return d
+
+
+@dataclass
+class Cell:
+    params: int | None
+    forward_flops: int | None
+    verdict: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"params": self.params, "forward_flops": self.forward_flops, "verdict": self.verdict}
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass
+class CheckRow:
+    path: str
+    kind: str
+    depth: int
+    analytic: Count
+    cells: dict[str, Cell]
+
+    @property
+    def verdict(self) -> str:
+        worst = max((c.verdict for c in self.cells.values()), key=_RANK.get, default=ABSENT)
+        return worst if worst != ABSENT else OK
+
+    @property
+    def note(self) -> str:
+        return "; ".join(f"{w}: {c.note}" for w, c in self.cells.items() if c.note)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "depth": self.depth,
+                "analytic": {"params": self.analytic.params,
+                             "forward_flops": self.analytic.forward_flops},
+                **{w: c.to_dict() for w, c in self.cells.items()},
+                "verdict": self.verdict}
+
+
+@dataclass
+class CheckResult:
+    """Everything ``paramcount check`` shows: per-layer rows, totals, witnesses, sizes."""
+
+    name: str
+    file: str | None
+    size: str                                   # size of the per-layer table
+    overrides: dict
+    reason: str                                 # why reduced
+    analytic: CountResult                       # at the table's size
+    analytic_full: CountResult
+    witnesses: dict[str, WitnessRun]
+    rows: list[CheckRow]
+    total: CheckRow
+    full_size: dict[str, Cell] = field(default_factory=dict)   # witness -> totals at full size
+    full_witnesses: dict[str, WitnessRun] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[str]:
+        out = [f"{r.path}: {w}" for r in self.rows for w, c in r.cells.items()
+               if c.verdict == DIFFERS]
+        out += [f"total: {w}" for w, c in self.total.cells.items() if c.verdict == DIFFERS]
+        out += [f"total at full size: {w}" for w, c in self.full_size.items()
+                if c.verdict == DIFFERS]
+        out += [f"{w.name}: {w.reason}" for w in self.witnesses.values() if w.status == DIFFERS]
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "file": self.file, "ok": self.ok, "size": self.size,
+            "overrides": dict(self.overrides), "reason": self.reason,
+            "tolerance": {"params": "exact",
+                          "forward_flops": "exact where the witness counts the same operators;"
+                                           " otherwise the difference is explained exactly"},
+            "witnesses": {"analytic": {"status": "ran", "size": self.size},
+                          **{k: v.to_dict() for k, v in self.witnesses.items()}},
+            "total": self.total.to_dict(),
+            "full_size": ({"analytic": {"params": self.analytic_full.params,
+                                        "forward_flops": self.analytic_full.forward_flops},
+                           **{k: v.to_dict() for k, v in self.full_size.items()},
+                           "witnesses": {k: v.to_dict() for k, v in self.full_witnesses.items()}}
+                          if self.size == "reduced" else None),
+            "failures": self.failures,
+            "layers": [r.to_dict() for r in self.rows],
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# running the witnesses
+# ---------------------------------------------------------------------------------------
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, PCError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:300]
+
+
+def _missing(module: str) -> str | None:
+    import importlib.util
+
+    try:
+        return None if importlib.util.find_spec(module) is not None else \
+            f"{module} is not installed (pip install 'paramcount[onnx,fvcore]')"
+    except (ImportError, ValueError):
+        return f"{module} cannot be imported"
+
+
+def run_torch(spec, size: str) -> WitnessRun:
+    t0 = time.perf_counter()
+    why = _missing("torch")
+    if why:
+        return WitnessRun("torch", "cannot", size, why)
+    try:
+        from .torch_count import count_module
+    except ImportError as exc:
+        return WitnessRun("torch", "cannot", size, f"the torch counter is unavailable: {exc}")
+    try:
+        from .torch_build import build_module, example_inputs
+
+        model = build_module(spec, device="meta")
+        res = count_module(model, example_inputs(spec, device="meta"), name=spec.name)
+    except Exception as exc:  # a witness that cannot run says why, in its column
+        return WitnessRun("torch", "cannot", size, _reason(exc),
+                          seconds=time.perf_counter() - t0)
+    return WitnessRun("torch", "ran", size, "meta device", res,
+                      seconds=time.perf_counter() - t0)
+
+
+FVCORE_CPU_MAX_PARAMS = 300_000_000   # fvcore falls back to real CPU weights up to this size
+
+
+def run_fvcore(spec, size: str, params: int | None = None) -> WitnessRun:
+    """fvcore on the meta-device build; where its trace fails on meta tensors (torch's meta
+    kernels of pooling raise inside ``torch.jit.trace``), on a CPU build with real weights
+    when the model has at most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
+    t0 = time.perf_counter()
+    why = _missing("fvcore") or _missing("torch")
+    if why:
+        return WitnessRun("fvcore", "cannot", size, why)
+    from .fvcore_count import count_fvcore
+    from .torch_build import build_module, example_inputs
+
+    try:
+        model = build_module(spec, device="meta")
+        res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
+        return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs", res,
+                          seconds=time.perf_counter() - t0)
+    except Exception as exc:
+        meta_error = _reason(exc)
+    if params is not None and params > FVCORE_CPU_MAX_PARAMS:
+        return WitnessRun("fvcore", "cannot", size,
+                          f"on the meta device: {meta_error}; {params:,} parameters are too "
+                          "many to materialise on CPU", seconds=time.perf_counter() - t0)
+    try:
+        model = build_module(spec, device="cpu")
+        res = count_fvcore(model, example_inputs(spec, device="cpu"), name=spec.name)
+    except Exception as exc:
+        return WitnessRun("fvcore", "cannot", size, _reason(exc),
+                          seconds=time.perf_counter() - t0)
+    return WitnessRun("fvcore", "ran", size,
+                      "CPU with real weights (its trace fails on the meta device); "
+                      "1 multiply-add = 2 FLOPs", res, seconds=time.perf_counter() - t0)
+
+
+def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
+    t0 = time.perf_counter()
+    why = _missing("onnx") or _missing("onnxruntime") or _missing("torch")
+    if why:
+        return WitnessRun("onnx", "cannot", size, why)
+    from .onnx_count import count_onnx
+    from .onnx_export import export_spec
+
+    with tempfile.TemporaryDirectory(prefix="paramcount-check-") as tmp:
+        out = Path(folder or tmp) / "model.onnx"
+        try:
+            rep = export_spec(spec, out, size="full", max_full_params=10 ** 18)
+        except Exception as exc:
+            reason = _reason(exc)
+            status = DIFFERS if "does not match the spec's declared output" in reason \
+                else "cannot"
+            return WitnessRun("onnx", status, size, reason, seconds=time.perf_counter() - t0)
+        try:
+            res = count_onnx(out, name=spec.name)
+        except Exception as exc:
+            return WitnessRun("onnx", "cannot", size, _reason(exc),
+                              seconds=time.perf_counter() - t0)
+    detail = {"exporter": rep.exporter, "opset": rep.opset,
+              "onnxruntime_output_shape": list(rep.ort_output_shape or ()),
+              "declared_output_shape": list(rep.expected_output_shape or ())}
+    return WitnessRun("onnx", "ran", size,
+                      f"{rep.exporter}, opset {rep.opset}; onnxruntime output "
+                      f"{'x'.join(map(str, rep.ort_output_shape or ()))} = declared",
+                      res, seconds=time.perf_counter() - t0, detail=detail)
+
+
+# ---------------------------------------------------------------------------------------
+# comparing
+# ---------------------------------------------------------------------------------------
+
+def _parent(path: str) -> str:
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def _witness_map(res: CountResult) -> dict[str, Count]:
+    m = {r.path: r.count for r in res.layers}
+    m[""] = res.total
+    return m
+
+
+def _blind_kinds(res: CountResult) -> dict[str, str]:
+    """Analytic kinds this witness cannot see -> the operator it skipped."""
+    out: dict[str, str] = {}
+    for op in res.unknown_ops:
+        for kind in BLIND_KINDS.get(op.split(" ")[0], ()):
+            out[kind] = op
+    return out
+
+
+def _unexplained_ops(res: CountResult) -> list[str]:
+    return [op for op in res.unknown_ops if op.split(" ")[0] not in BLIND_KINDS]
+
+
+def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell], Cell]:
+    """Cells for every analytic row path, and the total cell."""
+    wmap = _witness_map(witness)
+    blind = _blind_kinds(witness)
+    loose = _unexplained_ops(witness)
+    rows = analytic.layers
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        children.setdefault(_parent(r.path), []).append(r.path)
+    wchildren: dict[str, list[str]] = {}
+    for p in wmap:
+        if p:
+            wchildren.setdefault(_parent(p), []).append(p)
+    # blind FLOPs per path: leaf rows of a blind kind, summed up the tree
+    blind_flops: dict[str, int] = {}
+    blind_ops: dict[str, set] = {}
+    for r in rows:
+        kind = r.kind if r.kind in blind else r.path.rsplit(".", 1)[-1]  # parts: q, sdpa
+        if r.leaf and kind in blind:
+            parts = r.path.split(".")
+            for j in range(0, len(parts) + 1):
+                p = ".".join(parts[:j])
+                blind_flops[p] = blind_flops.get(p, 0) + r.count.forward_flops
+                blind_ops.setdefault(p, set()).add(blind[kind])
+
+    def value(path: str) -> tuple[Count | None, str]:
+        if path in wmap:
+            return wmap[path], ""
+        parent = _parent(path)
+        if parent not in wmap:
+            return None, ""
+        missing = [c for c in children.get(parent, []) if c not in wmap]
+        if missing != [path]:
+            return None, ""
+        own = wmap[parent]
+        for c in wchildren.get(parent, []):
+            own = Count(own.params - wmap[c].params, 0,
+                        own.forward_flops - wmap[c].forward_flops, 0)
+        return own, f"own work of {parent.rsplit('.', 1)[-1] or 'the model'}"
+
+    def cell(path: str, a: Count) -> Cell:
+        w, note = value(path)
+        if w is None:
+            return Cell(None, None, ABSENT, "")
+        notes = []
+        verdict = OK
+        if w.params != a.params:
+            verdict = DIFFERS
+            notes.append(f"params {w.params:,} vs analytic {a.params:,}")
+        diff = a.forward_flops - w.forward_flops
+        if diff:
+            b = blind_flops.get(path, 0)
+            if b and diff == b:
+                if verdict == OK:
+                    verdict = EXPLAINED
+                ops = ", ".join(sorted(o.replace("aten::", "") for o in blind_ops[path]))
+                notes.append(f"skips {ops}: -{si(b, 'FLOP')} exactly")
+            else:
+                verdict = DIFFERS
+                extra = f" (uncounted ops: {', '.join(loose)})" if loose else ""
+                notes.append(f"FLOPs {w.forward_flops:,} vs analytic {a.forward_flops:,}"
+                             f"{extra}")
+        if notes and note:
+            notes.insert(0, note)
+        return Cell(w.params, w.forward_flops, verdict, "; ".join(notes))
+
+    cells = {r.path: cell(r.path, r.count) for r in rows}
+    total = cell("", analytic.total)
+    return cells, total
+
+
+def _sizes(spec, size: str, max_full_params: int):
+    from .analytic import analyze, load_spec
+
+    full = analyze(spec)
+    if size not in ("auto", "full", "reduced"):
+        raise ValueError(f"size must be auto, full or reduced, not {size!r}")
+    reduced = dict(getattr(spec, "reduced", None) or {})
+    if size == "full" or (size == "auto" and full.params <= max_full_params) or not reduced:
+        why = ""
+        if size != "full" and not reduced and full.params > max_full_params:
+            why = "the spec has no reduced: block"
+        return spec, full, full, "full", {}, why
+    small = load_spec(spec, overrides=reduced)
+    reason = (f"{full.params:,} parameters is more than the {max_full_params:,} "
+              "that are exported whole" if size == "auto" else "reduced size requested")
+    return small, analyze(small), full, "reduced", reduced, reason
+
+
+def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
+          max_full_params: int = MAX_FULL_PARAMS, onnx_folder: Path | None = None
+          ) -> CheckResult:
+    """Cross-check a spec (path or loaded spec) against every witness that can run it."""
+    from .analytic import load_spec
+
+    spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
+    table_spec, analytic, full, size_used, overrides, reason = _sizes(spec, size,
+                                                                     max_full_params)
+    runners = {"torch": run_torch,
+               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params),
+               "onnx": lambda s, z: run_onnx(s, z, onnx_folder)}
+    runs: dict[str, WitnessRun] = {}
+    for w in WITNESSES:
+        if w not in witnesses:
+            runs[w] = WitnessRun(w, "cannot", size_used, "not requested")
+            continue
+        if w == "onnx" and size_used == "full" and full.params > max_full_params:
+            runs[w] = WitnessRun(w, "cannot", "full",
+                                 f"{full.params:,} parameters is more than the "
+                                 f"{max_full_params:,} exported whole, and the spec has no "
+                                 "reduced: block")
+            continue
+        runs[w] = runners[w](table_spec, size_used)
+
+    per_witness = {w: compare(analytic, r.result) for w, r in runs.items()
+                   if r.status == "ran" and r.result is not None}
+    rows = []
+    for r in analytic.layers:
+        cells = {w: (per_witness[w][0][r.path] if w in per_witness else Cell(None, None, ABSENT))
+                 for w in WITNESSES}
+        rows.append(CheckRow(r.path, r.kind, r.depth, r.count, cells))
+    total = CheckRow("total", "", 0, analytic.total,
+                     {w: (per_witness[w][1] if w in per_witness else Cell(None, None, ABSENT))
+                      for w in WITNESSES})
+
+    full_cells: dict[str, Cell] = {}
+    full_runs: dict[str, WitnessRun] = {}
+    if size_used == "reduced":
+        for w, runner in (("torch", run_torch),
+                          ("fvcore", lambda s, z: run_fvcore(s, z, full.params))):
+            if w not in witnesses:
+                continue
+            run = runner(spec, "full")
+            full_runs[w] = run
+            if run.status == "ran" and run.result is not None:
+                full_cells[w] = compare(full, run.result)[1]
+        full_runs["onnx"] = WitnessRun("onnx", "cannot", "full",
+                                       f"{reason}; exported at reduced size instead")
+    return CheckResult(name=spec.name, file=getattr(spec, "file", None), size=size_used,
+                       overrides=overrides, reason=reason, analytic=analytic,
+                       analytic_full=full, witnesses=runs, rows=rows, total=total,
+                       full_size=full_cells, full_witnesses=full_runs)

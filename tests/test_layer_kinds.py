@@ -1,0 +1,199 @@
+"""Every layer kind, driven by the registry: a formula, a shape rule, a builder, a README
+entry, a hand-computed case, and (with torch) an exact cross-check against the built module.
+
+HAND_CASES holds, per kind, the figures for that kind's EXAMPLE computed by hand, with the
+arithmetic in the comment. A new kind without a hand case fails ``test_every_kind_has_a_hand_case``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from estimator.analytic import analyze, load_spec
+from estimator.layers.registry import LayerSpec, load_all
+
+KINDS = sorted(load_all())
+ROOT = Path(__file__).resolve().parent.parent
+
+# kind: (params, active_params, forward_flops, other_flops, output_shape)
+HAND_CASES = {
+    # linear 16 -> 8 on (4, 16): params 16*8 + 8 = 136; FLOPs 2*4*16*8 = 1024; bias 4*8 = 32
+    "linear": (136, 136, 1024, 32, (4, 8)),
+    # conv1d 4 -> 8, k 3, pad 1 on (4, 32): L stays 32; params 8*4*3 + 8 = 104;
+    # FLOPs 2 * (8*32 outputs) * (4*3 MACs each) = 6144; bias 8*32 = 256
+    "conv1d": (104, 104, 6144, 256, (8, 32)),
+    # conv2d 4 -> 8, k 3, s 2, p 1, groups 2 on 4x16x16: H = (16+2-3)//2+1 = 8;
+    # params 8*(4/2)*9 + 8 = 152; FLOPs 2 * (8*8*8) * (2*9) = 18432; bias 512
+    "conv2d": (152, 152, 18432, 512, (8, 8, 8)),
+    # conv3d 2 -> 4, k 3 on 2x6x8x8: out 4x4x6x6 = 576 outputs; params 4*2*27 + 4 = 220;
+    # FLOPs 2 * 576 * (2*27) = 62208; bias 576
+    "conv3d": (220, 220, 62208, 576, (4, 4, 6, 6)),
+    # conv_transpose1d 4 -> 2, k 4, s 2 on (4, 8): L = (8-1)*2 + 4 = 18; weight 4x2x4 + 2 bias = 34;
+    # FLOPs = 2 * (input positions 8) * C_in 4 * C_out 2 * k 4 = 512; bias 2*18 = 36
+    "conv_transpose1d": (34, 34, 512, 36, (2, 18)),
+    # conv_transpose2d 8 -> 4, k 4, s 2, p 1 on 8x4x4: H = (4-1)*2 - 2 + 4 = 8;
+    # params 8*4*16 + 4 = 516; FLOPs 2 * 16 * 8 * 4 * 16 = 16384; bias 4*64 = 256
+    "conv_transpose2d": (516, 516, 16384, 256, (4, 8, 8)),
+    # conv_transpose3d 4 -> 2, k 2, s 2 on 4x2x4x4: out 2x4x8x8; params 4*2*8 + 2 = 66;
+    # FLOPs 2 * (2*4*4 = 32 inputs) * 4 * 2 * 8 = 4096; bias 2*256 = 512
+    "conv_transpose3d": (66, 66, 4096, 512, (2, 4, 8, 8)),
+    # maxpool k 3 s 2 on 2x9x9: (9-3)//2+1 = 4; other = 9 compares per output * 32 outputs = 288
+    "maxpool": (0, 0, 0, 288, (2, 4, 4)),
+    # avgpool k 2 on 2x8x8: 4x4 out; other = 4 adds per output * 32 = 128
+    "avgpool": (0, 0, 0, 128, (2, 4, 4)),
+    # adaptive_avgpool to 3x3 on 2x9x9: each input element read once: 162
+    "adaptive_avgpool": (0, 0, 0, 162, (2, 3, 3)),
+    "adaptive_maxpool": (0, 0, 0, 162, (2, 2, 2)),
+    # global pools on 4x5x5: 100 elements read once
+    "global_avgpool": (0, 0, 0, 100, (4,)),
+    "global_maxpool": (0, 0, 0, 100, (4,)),
+    # flatten 2x3x3 -> 18; dropout / identity: nothing
+    "flatten": (0, 0, 0, 0, (18,)),
+    "dropout": (0, 0, 0, 0, (8,)),
+    "identity": (0, 0, 0, 0, (8,)),
+    # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
+    "relu": (0, 0, 0, 12, (3, 4)),
+    "relu6": (0, 0, 0, 12, (3, 4)),
+    "leaky_relu": (0, 0, 0, 12, (3, 4)),
+    "gelu": (0, 0, 0, 12, (3, 4)),
+    "silu": (0, 0, 0, 12, (3, 4)),
+    "tanh": (0, 0, 0, 12, (3, 4)),
+    "sigmoid": (0, 0, 0, 12, (3, 4)),
+    "softmax": (0, 0, 0, 36, (3, 4)),
+    # layernorm on (4, 8): 2*8 = 16 params; other (5 + 2) * 32 = 224
+    "layernorm": (16, 16, 0, 224, (4, 8)),
+    # rmsnorm on (4, 8): 8 params (no shift); other (3 + 1) * 32 = 128
+    "rmsnorm": (8, 8, 0, 128, (4, 8)),
+    # batchnorm on 4x5x5: 2*4 = 8 params; other (5 + 2) * 100 = 700
+    "batchnorm": (8, 8, 0, 700, (4, 5, 5)),
+    # groupnorm (2 groups) on 4x3x3: 8 params; other (5 + 2) * 36 = 252
+    "groupnorm": (8, 8, 0, 252, (4, 3, 3)),
+    # lrn on 6x3x3: no params; other 6 * 54 = 324
+    "lrn": (0, 0, 0, 324, (6, 3, 3)),
+    # embedding 50 x 8 on 6 ids: 400 params, a gather: 0 FLOPs
+    "embedding": (400, 400, 0, 0, (6, 8)),
+    # learned positions, max_len 10, d 8: 80 params; 6*8 = 48 adds
+    "pos_embedding": (80, 80, 0, 48, (6, 8)),
+    # attention d 16, h 4, kv 2, e 4, T = S = 6, biases on:
+    # q 16*16+16 = 272, k 8*16+8 = 136, v 136, o 16*16+16 = 272 -> 816
+    # FLOPs q 2*6*16*16 = 3072, k 2*6*16*8 = 1536, v 1536, o 3072,
+    # scores + values 2 * (2*6*6*4*4) = 2304 -> 11520
+    # other: biases 6*16 + 6*8 + 6*8 + 6*16 = 288; softmax+scale (3+1)*4*6*6 = 576;
+    # rotary 3 * (6*4*4 + 6*2*4) = 432 -> 1296
+    "attention": (816, 816, 11520, 1296, (6, 16)),
+    # gated MLP (SwiGLU) d 8, f 24, biases: up 8*24+24 = 216, gate 216, down 24*8+8 = 200 -> 632
+    # FLOPs 5 tokens * 2 * (3 * 8 * 24) = 5760
+    "mlp": (632, 632, 5760, 520, (5, 8)),
+    # MoE d 8, 4 experts of f 12 (SwiGLU, 3*8*12 = 288 each), top 2, one shared expert (288):
+    # params router 8*4 = 32 + 4*288 + 288 = 1472; active 32 + 2*288 + 288 = 896
+    # FLOPs per token 2*32 + 2*2*288 + 2*288 = 1792, x 5 tokens = 8960
+    "moe": (1472, 896, 8960, 620, (5, 8)),
+    # RNN h 8, 2 layers, input 6, T 5: l0 8*6 + 8*8 + 2*8 = 128, l1 8*8 + 8*8 + 16 = 144 -> 272
+    # FLOPs 5 * 2 * 8 * (6 + 8) + 5 * 2 * 8 * (8 + 8) = 1120 + 1280 = 2400
+    "rnn": (272, 272, 2400, 240, (5, 8)),
+    # LSTM h 8, 2 layers, bidirectional, input 6, T 5 (4 gates: 32 rows):
+    # l0 per direction 32*6 + 32*8 + 2*32 = 512 (x2 = 1024); l1 input 16: 32*16 + 32*8 + 64 = 832
+    # (x2 = 1664) -> 2688; FLOPs 2 dirs * 5 * 2*32*(6+8) = 8960 + 2 * 5 * 2*32*(16+8) = 15360 -> 24320
+    "lstm": (2688, 2688, 24320, 2400, (5, 16)),
+    # GRU h 8, input 6, T 5 (3 gates: 24 rows): 24*6 + 24*8 + 2*24 = 384; FLOPs 5 * 2*24*14 = 3360
+    "gru": (384, 384, 3360, 520, (5, 8)),
+    # sequential: linear 8 -> 8 then relu, twice: params 2 * 72 = 144; FLOPs 2 * (2*4*8*8) = 1024
+    # other 2 * (bias 32 + relu 32) = 128
+    "sequential": (144, 144, 1024, 128, (4, 8)),
+    # residual on 4x6x6: body conv 4->8 k3 s2 p1 -> 8x3x3: 8*36+8 = 296 params, 2*72*36 = 5184 FLOPs;
+    # shortcut conv 1x1 s2 no bias: 32 params, 2*72*4 = 576 FLOPs -> 328, 5760;
+    # other: body bias 72 + the add 72 = 144
+    "residual": (328, 328, 5760, 144, (8, 3, 3)),
+    # parallel concat on 4x5x5: a conv1x1 4->2: 10 params, 2*50*4 = 400 FLOPs;
+    # b conv3x3 4->3 p1: 3*36+3 = 111 params, 2*75*36 = 5400 FLOPs -> 121, 5800, 5x5x5;
+    # other: biases 50 + 75 = 125
+    "parallel": (121, 121, 5800, 125, (5, 5, 5)),
+}
+
+
+def _example_spec(kind: str) -> dict:
+    ex = load_all()[kind].EXAMPLE
+    return {"name": kind, "input": ex["input"], "layers": [ex["layer"]]}
+
+
+def test_every_kind_has_a_hand_case():
+    assert sorted(HAND_CASES) == KINDS
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_kind_contract(kind):
+    cls = load_all()[kind]
+    assert cls.EXAMPLE, f"{kind} has no EXAMPLE"
+    assert (cls.__doc__ or "").strip(), f"{kind} has no docstring"
+    for method in ("output_shape", "formula", "build"):
+        if cls.composite and method in ("output_shape", "formula"):
+            continue  # the walker sums a composite's children; combine() is its shape rule
+        assert getattr(cls, method) is not getattr(LayerSpec, method), f"{kind} lacks {method}"
+    if cls.composite:
+        assert cls.combine is not getattr(LayerSpec, "combine", None)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hand_case(kind):
+    r = analyze(load_spec(_example_spec(kind)))
+    assert (r.params, r.active_params, r.forward_flops, r.other_flops, r.output_shape) == HAND_CASES[kind]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_readme_documents_kind(kind):
+    readme = (ROOT / "README.md").read_text()
+    assert f"#### `{kind}`" in readme, f"README spec reference has no entry for {kind}"
+    for key in load_all()[kind].model_fields:
+        if key in LayerSpec.model_fields:
+            continue
+        alias = load_all()[kind].model_fields[key].alias or key
+        assert f"`{alias}`" in readme.split(f"#### `{kind}`")[1].split("####")[0], \
+            f"README entry for {kind} does not document key {alias}"
+
+
+def analytic_tensor_names(spec) -> set[str]:
+    """``<leaf path>.<tensor>`` for every tensor the formulas own (tied/shared ones excluded)."""
+    from estimator.analytic import walk
+
+    w = walk(spec)
+    return {f"{path}.{t}" for path, leaf in w.leaves.items() for t in leaf.formula.params
+            if (path, t) not in w.alias}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", KINDS)
+def test_kind_matches_torch(kind):
+    """On the meta device the built module has exactly the analytic tensors (same names, same
+    sizes) and the analytic forward FLOPs by PyTorch's dispatch-level counter; on the CPU it
+    runs on real numbers and gives the declared output shape."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from estimator.torch_build import build_module, example_inputs
+
+    spec = load_spec(_example_spec(kind))
+    r = analyze(spec)
+    module = build_module(spec, "meta")
+    assert {n for n, _ in module.named_parameters()} == analytic_tensor_names(spec)
+    assert sum(p.numel() for p in module.parameters()) == r.params
+    with FlopCounterMode(display=False) as fc:
+        y = module(*example_inputs(spec, "meta"))
+    assert fc.get_total_flops() == r.forward_flops
+    assert tuple(y.shape[1:]) == r.output_shape
+
+    cpu = build_module(spec, "cpu")
+    with torch.no_grad():
+        y = cpu(*example_inputs(spec, "cpu"))
+    assert tuple(y.shape[1:]) == r.output_shape
+    assert torch.isfinite(y).all()
+
+
+def test_readme_spec_reference_is_generated_from_the_registry():
+    from estimator.layers.registry import describe_all
+    from estimator.report.text import render_kinds_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- kinds:start -->\n")[1].split("<!-- kinds:end -->")[0]
+    assert section == render_kinds_markdown(describe_all()), \
+        "README spec reference is stale: regenerate it with `paramcount kinds --markdown`"
