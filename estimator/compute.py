@@ -196,8 +196,10 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
             per_chip = peak_iv / acc.chips
             notes.append(f"{acc.id} is a BOARD of {acc.chips} chips: its peak "
                          f"{fmt_interval(peak_iv, lambda v: sci(v, 3))} FLOP/s is for the whole board "
-                         f"({fmt_interval(per_chip, lambda v: sci(v, 3))} per chip); --chips counts boards"
-                         + (f"; for single chips use --hardware {chip.id}" if chip else ""))
+                         f"(/ {acc.chips} = {fmt_interval(per_chip, lambda v: sci(v, 3))} per chip); "
+                         "--chips counts boards"
+                         + (f"; for single chips use --hardware {chip.id} (its own datasheet figure)"
+                            if chip else ""))
         else:
             for board in boards_of(acc, table):
                 notes.append(f"{acc.id} is ONE chip; a {board.id} board of {board.chips} of them is "

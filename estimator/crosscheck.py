@@ -290,6 +290,11 @@ def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
 # comparing
 # ---------------------------------------------------------------------------------------
 
+def _short(op: str) -> str:
+    op = op.split(" ")[0].replace("aten::", "")
+    return "SDPA" if "scaled_dot_product" in op or "multi_head_attention" in op else op
+
+
 def _parent(path: str) -> str:
     return path.rsplit(".", 1)[0] if "." in path else ""
 
@@ -368,7 +373,7 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
             if b and diff == b:
                 if verdict == OK:
                     verdict = EXPLAINED
-                ops = ", ".join(sorted(o.replace("aten::", "") for o in blind_ops[path]))
+                ops = ", ".join(sorted(_short(o) for o in blind_ops[path]))
                 notes.append(f"skips {ops}: -{si(b, 'FLOP')} exactly")
             else:
                 verdict = DIFFERS

@@ -126,6 +126,7 @@ def test_qwen2_moe_and_deepseek_v3_small_flops():
     dense = count(m, {"input_ids": (1, 16)}, top_k=8)  # every expert active
     # the two counts differ by 6 more experts x 16 tokens x 2*3*64*32 FLOPs
     assert dense.forward_flops - r.forward_flops == 6 * 16 * 2 * 3 * 64 * 32
+    assert m.model.layers[1].mlp.gate.top_k == 2  # the override is undone afterwards
 
 
 def test_real_weights_hf_model_counts_on_meta_and_is_unchanged():

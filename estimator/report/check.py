@@ -69,6 +69,8 @@ def render_check(res, depth: int | None = None) -> str:
         head.append("size: full" + (f" ({res.reason})" if res.reason else ""))
     head.append("tolerance: parameters exact; forward FLOPs exact where the witness counts "
                 "the same operators, otherwise the exact difference is explained")
+    head.append("cells: params / forward FLOPs, then ok (exact), expl (differs by exactly "
+                "what the note names), DIFF (disagreement), - (no module at this path)")
     names = list(res.witnesses)
     cols = ["layer", "kind", f"analytic ({res.size})"] + [_witness_head(res.witnesses[w])
                                                          for w in names] + ["verdict", "note"]
