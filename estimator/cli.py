@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -154,26 +154,29 @@ def _show_compute(tc, json_out: bool) -> None:
         raise Discrepancy(tc.verdict_reason)
 
 
-_H_TIME = "Any value may be a range, e.g. 80-95."
+# The hardware-method options, shared by `compute` and `train` (any value may be a range: 80-95).
+Hardware = Annotated[Optional[str], typer.Option("--hardware", help="Chip name/alias/id (paramcount hardware lists them).")]
+Chips = Annotated[Optional[str], typer.Option("--chips", help="Chips (or boards) running at once.")]
+Seconds = Annotated[Optional[str], typer.Option("--seconds", help="Wall-clock seconds (times --chips). Any value may be a range, e.g. 80-95.")]
+Hours = Annotated[Optional[str], typer.Option("--hours", help="Wall-clock hours (times --chips).")]
+Days = Annotated[Optional[str], typer.Option("--days", help="Wall-clock days (times --chips).")]
+GpuHours = Annotated[Optional[str], typer.Option("--gpu-hours", help="GPU-hours, already summed over chips.")]
+GpuDays = Annotated[Optional[str], typer.Option("--gpu-days", help="GPU-days, already summed over chips.")]
+ChipHours = Annotated[Optional[str], typer.Option("--chip-hours", help="Chip-hours, already summed over chips.")]
+ChipDays = Annotated[Optional[str], typer.Option("--chip-days", help="Chip-days, already summed over chips.")]
+Precision = Annotated[Optional[str], typer.Option("--precision", help="fp64, fp32, tf32, fp16, bf16, fp8, int8 (default: best dense 16-bit tensor figure, else fp32).")]
+Utilisation = Annotated[Optional[str], typer.Option("--utilisation", "--utilization", help="Fraction of peak achieved (default 0.3).")]
+Runs = Annotated[Optional[str], typer.Option("--runs", help="Independent runs (e.g. 32 agents).")]
+Peak = Annotated[Optional[str], typer.Option("--peak", help="Override the table: peak FLOP/s per chip.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
 
 
 @app.command("compute")
-def compute_cmd(
-    hardware: Optional[str] = typer.Option(None, "--hardware", help="Chip name/alias/id (paramcount hardware lists them)."),
-    chips: Optional[str] = typer.Option(None, "--chips", help="Chips (or boards) running at once."),
-    seconds: Optional[str] = typer.Option(None, "--seconds", help="Wall-clock seconds (times --chips). " + _H_TIME),
-    hours: Optional[str] = typer.Option(None, "--hours", help="Wall-clock hours (times --chips)."),
-    days: Optional[str] = typer.Option(None, "--days", help="Wall-clock days (times --chips)."),
-    gpu_hours: Optional[str] = typer.Option(None, "--gpu-hours", help="GPU-hours, already summed over chips."),
-    gpu_days: Optional[str] = typer.Option(None, "--gpu-days", help="GPU-days, already summed over chips."),
-    chip_hours: Optional[str] = typer.Option(None, "--chip-hours", help="Chip-hours, already summed over chips."),
-    chip_days: Optional[str] = typer.Option(None, "--chip-days", help="Chip-days, already summed over chips."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="fp64, fp32, tf32, fp16, bf16, fp8, int8 (default: best dense 16-bit tensor figure, else fp32)."),
-    utilisation: Optional[str] = typer.Option(None, "--utilisation", "--utilization", help="Fraction of peak achieved (default 0.3)."),
-    runs: Optional[str] = typer.Option(None, "--runs", help="Independent runs (e.g. 32 agents)."),
-    peak: Optional[str] = typer.Option(None, "--peak", help="Override the table: peak FLOP/s per chip."),
-    json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-) -> None:
+def compute_cmd(hardware: Hardware = None, chips: Chips = None, seconds: Seconds = None,
+                hours: Hours = None, days: Days = None, gpu_hours: GpuHours = None,
+                gpu_days: GpuDays = None, chip_hours: ChipHours = None, chip_days: ChipDays = None,
+                precision: Precision = None, utilisation: Utilisation = None, runs: Runs = None,
+                peak: Peak = None, json_out: JsonOut = False) -> None:
     """Training compute by the hardware method: chips x peak x utilisation x runs x time."""
     from .compute import training_compute
 
@@ -181,11 +184,6 @@ def compute_cmd(
                           gpu_hours=gpu_hours, gpu_days=gpu_days, chip_hours=chip_hours,
                           chip_days=chip_days, precision=precision, utilisation=utilisation,
                           runs=runs, peak=peak)
-    if tc.hardware is None:  # pragma: no cover - training_compute refuses empty input first
-        from .errors import InputError
-
-        raise InputError("paramcount compute needs --hardware (or --peak) and a time, "
-                         "e.g. --hardware V100 --gpu-days 256")
     _show_compute(tc, json_out)
 
 
@@ -199,20 +197,11 @@ def train_cmd(
     generation_passes: Optional[str] = typer.Option(None, "--generation-passes", help="Forward-only passes spent generating data (self-play...)."),
     generation_tokens: Optional[str] = typer.Option(None, "--generation-tokens", help="Tokens generated (forward only), sequence models."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
-    hardware: Optional[str] = typer.Option(None, "--hardware", help="Chip name/alias/id: adds the hardware method."),
-    chips: Optional[str] = typer.Option(None, "--chips", help="Chips (or boards) running at once."),
-    seconds: Optional[str] = typer.Option(None, "--seconds", help="Wall-clock seconds (times --chips)."),
-    hours: Optional[str] = typer.Option(None, "--hours", help="Wall-clock hours (times --chips)."),
-    days: Optional[str] = typer.Option(None, "--days", help="Wall-clock days (times --chips)."),
-    gpu_hours: Optional[str] = typer.Option(None, "--gpu-hours", help="GPU-hours, already summed over chips."),
-    gpu_days: Optional[str] = typer.Option(None, "--gpu-days", help="GPU-days, already summed over chips."),
-    chip_hours: Optional[str] = typer.Option(None, "--chip-hours", help="Chip-hours, already summed over chips."),
-    chip_days: Optional[str] = typer.Option(None, "--chip-days", help="Chip-days, already summed over chips."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="Precision of the peak used."),
-    utilisation: Optional[str] = typer.Option(None, "--utilisation", "--utilization", help="Fraction of peak (default 0.3)."),
-    runs: Optional[str] = typer.Option(None, "--runs", help="Independent runs."),
-    peak: Optional[str] = typer.Option(None, "--peak", help="Override the table: peak FLOP/s per chip."),
-    json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
+    hardware: Hardware = None, chips: Chips = None, seconds: Seconds = None, hours: Hours = None,
+    days: Days = None, gpu_hours: GpuHours = None, gpu_days: GpuDays = None,
+    chip_hours: ChipHours = None, chip_days: ChipDays = None, precision: Precision = None,
+    utilisation: Utilisation = None, runs: Runs = None, peak: Peak = None,
+    json_out: JsonOut = False,
 ) -> None:
     """Training compute by operation counting (3 x forward x examples, 6·N·D), and with
     --hardware and a time also the hardware method, the implied utilisation and a verdict."""

@@ -49,9 +49,11 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
     with fvcore's reason when it cannot trace the model. The model is left as it was
     (``training`` flags restored).
     """
-    require("fvcore", "fvcore")
     torch = require("torch", "fvcore")
-    from fvcore.nn import FlopCountAnalysis, parameter_count
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # fvcore's import calls the deprecated torch.jit.script
+        require("fvcore", "fvcore")
+        from fvcore.nn import FlopCountAnalysis, parameter_count
 
     if not isinstance(inputs, tuple):
         inputs = tuple(inputs) if isinstance(inputs, list) else (inputs,)

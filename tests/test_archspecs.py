@@ -162,17 +162,7 @@ def test_spec_matches_torch_build(name):
     """analytic params == the built module's unique parameters (same names), exactly;
     analytic forward FLOPs == FlopCounterMode on the meta-device module, exactly."""
     pytest.importorskip("torch")
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from estimator.torch_build import build_module, example_inputs
-    from test_layer_kinds import analytic_tensor_names
+    from torchcheck import assert_spec_matches_torch
 
     spec = load_spec(ARCH / name)
-    r = analyze(spec)
-    module = build_module(spec, "meta")
-    assert {n for n, _ in module.named_parameters()} == analytic_tensor_names(spec)
-    assert sum(p.numel() for p in module.parameters()) == r.params
-    with FlopCounterMode(display=False) as fc:
-        y = module(*example_inputs(spec, "meta"))
-    assert fc.get_total_flops() == r.forward_flops
-    assert tuple(y.shape[1:]) == r.output_shape
+    assert_spec_matches_torch(spec, analyze(spec))

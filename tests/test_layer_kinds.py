@@ -152,15 +152,6 @@ def test_readme_documents_kind(kind):
             f"README entry for {kind} does not document key {alias}"
 
 
-def analytic_tensor_names(spec) -> set[str]:
-    """``<leaf path>.<tensor>`` for every tensor the formulas own (tied/shared ones excluded)."""
-    from estimator.analytic import walk
-
-    w = walk(spec)
-    return {f"{path}.{t}" for path, leaf in w.leaves.items() for t in leaf.formula.params
-            if (path, t) not in w.alias}
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
 def test_kind_matches_torch(kind):
@@ -168,19 +159,12 @@ def test_kind_matches_torch(kind):
     sizes) and the analytic forward FLOPs by PyTorch's dispatch-level counter; on the CPU it
     runs on real numbers and gives the declared output shape."""
     torch = pytest.importorskip("torch")
-    from torch.utils.flop_counter import FlopCounterMode
-
     from estimator.torch_build import build_module, example_inputs
+    from torchcheck import assert_spec_matches_torch
 
     spec = load_spec(_example_spec(kind))
     r = analyze(spec)
-    module = build_module(spec, "meta")
-    assert {n for n, _ in module.named_parameters()} == analytic_tensor_names(spec)
-    assert sum(p.numel() for p in module.parameters()) == r.params
-    with FlopCounterMode(display=False) as fc:
-        y = module(*example_inputs(spec, "meta"))
-    assert fc.get_total_flops() == r.forward_flops
-    assert tuple(y.shape[1:]) == r.output_shape
+    assert_spec_matches_torch(spec, r)
 
     cpu = build_module(spec, "cpu")
     with torch.no_grad():

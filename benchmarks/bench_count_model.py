@@ -1,0 +1,228 @@
+"""Speed and memory of counting a PyTorch model: paramcount vs raw FlopCounterMode, fvcore,
+ptflops and thop, side by side in one run.
+
+    python benchmarks/bench_count_model.py [--repeat 3] [--markdown benchmarks/RESULTS-count-model.md]
+
+Each (model, tool) pair runs in a fresh subprocess: the model is built first, then the peak
+resident memory is reset (``/proc/self/clear_refs``) and the counting call is timed (best of
+``--repeat`` calls), so "peak" is the extra memory the counting itself needed. Times and peaks
+are reported as ratios to raw ``FlopCounterMode`` on the same model as given. FLOPs are shown
+as FLOPs (fvcore, ptflops and thop report multiply-adds; they are doubled here).
+
+Models: ResNet-50 with real (random) weights, 1x3x224x224; GPT-2 small built on the meta
+device, 1x1024 tokens; a GPT-3-175B-shaped decoder (GPT-2 architecture, d=12288, 96 layers,
+96 heads, T=2048) on the meta device: its fp32 weights would need 700 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ["resnet50", "gpt2", "gpt3-175b"]
+TOOLS = ["paramcount", "FlopCounterMode", "fvcore", "ptflops", "thop"]
+
+
+def _status(key: str) -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def build(name):
+    import torch
+
+    if name == "resnet50":
+        sys.path.insert(0, str(ROOT / "tests"))
+        import zoo
+
+        torch.manual_seed(0)
+        return zoo.resnet50().eval(), (torch.randn(1, 3, 224, 224),), {}, "real weights"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers as T
+
+    cfg = T.GPT2Config() if name == "gpt2" else T.GPT2Config(
+        n_embd=12288, n_layer=96, n_head=96, n_positions=2048, vocab_size=50257)
+    with torch.device("meta"):
+        m = T.GPT2LMHeadModel(cfg).eval()
+    seq = 1024 if name == "gpt2" else 2048
+    ids = torch.zeros(1, seq, dtype=torch.long, device="meta")
+    return m, (), {"input_ids": ids}, "meta device"
+
+
+def run_tool(tool, model, args, kwargs):
+    """Count once; return (params or None, FLOPs or None)."""
+    import torch
+
+    if tool == "paramcount":
+        from estimator.torch_count import count_module
+
+        r = count_module(model, kwargs if kwargs else args[0])
+        return r.params, r.forward_flops
+    if tool == "FlopCounterMode":
+        from torch.utils.flop_counter import FlopCounterMode
+
+        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+            model(*args, **kwargs)
+        return None, fc.get_total_flops()
+    if tool == "fvcore":
+        from fvcore.nn import FlopCountAnalysis, parameter_count
+
+        inputs = args if args else (kwargs["input_ids"],)
+        fa = FlopCountAnalysis(model, inputs)
+        fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        return parameter_count(model)[""], 2 * fa.total()
+    if tool == "ptflops":
+        from ptflops import get_model_complexity_info
+
+        if args:
+            shape = tuple(args[0].shape[1:])
+            ctor = None
+        else:
+            shape = tuple(kwargs["input_ids"].shape)
+            ctor = lambda _s: dict(kwargs)  # noqa: E731
+        macs, params = get_model_complexity_info(
+            model, shape, as_strings=False, print_per_layer_stat=False, verbose=False,
+            input_constructor=ctor, backend="pytorch")
+        if macs is None:
+            raise RuntimeError("ptflops returned no count (its forward failed)")
+        return int(params), 2 * int(macs)
+    if tool == "thop":
+        from thop import profile
+
+        macs, params = profile(model, inputs=args if args else (kwargs["input_ids"],),
+                               verbose=False)
+        return int(params), 2 * int(macs)
+    raise ValueError(tool)
+
+
+def child(model_name, tool, repeat):
+    import io
+    import contextlib
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    model, args, kwargs, how = build(model_name)
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        res = run_tool(tool, model, args, kwargs)  # first call: lazy imports, caches
+    first = time.perf_counter() - t
+    rss0 = _status("VmRSS")
+    ok = _reset_peak()
+    best = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            res = run_tool(tool, model, args, kwargs)
+        dt = time.perf_counter() - t
+        best = dt if best is None else min(best, dt)
+    peak = _status("VmHWM") - rss0 if ok else None
+    return {"model": model_name, "tool": tool, "how": how, "seconds": best, "first": first,
+            "peak_bytes": max(peak, 0) if peak is not None else None,
+            "params": res[0], "flops": res[1]}
+
+
+def _cannot(model_name, tool, err: str) -> str:
+    if model_name == "gpt3-175b" and tool in ("ptflops", "thop", "fvcore"):
+        return (f"cannot on meta ({err}); with real weights it needs ~700 GB (fp32) "
+                "for 174.6B parameters")
+    return f"cannot ({err})"
+
+
+def parent(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--models", nargs="*", default=MODELS)
+    ap.add_argument("--tools", nargs="*", default=TOOLS)
+    ap.add_argument("--timeout", type=int, default=300)
+    a = ap.parse_args(argv)
+    rows = []
+    for m in a.models:
+        for t in a.tools:
+            cmd = [sys.executable, __file__, "--child", m, t, str(a.repeat)]
+            try:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout,
+                                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+                if p.returncode == 0 and line.startswith("{"):
+                    rows.append(json.loads(line))
+                else:
+                    err = (p.stderr.strip().splitlines() or ["failed"])[-1]
+                    rows.append({"model": m, "tool": t, "error": _cannot(m, t, err[:160])})
+            except subprocess.TimeoutExpired:
+                rows.append({"model": m, "tool": t, "error": f"cannot (over {a.timeout} s)"})
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    text = markdown(rows)
+    print(text)
+    if a.markdown:
+        a.markdown.write_text(text)
+
+
+def _fmt_s(s):
+    return f"{s:.3f} s" if s < 10 else f"{s:.1f} s"
+
+
+def _fmt_p(p):
+    return "-" if p is None else f"{p:,}"
+
+
+def _fmt_b(b):
+    return "n/a" if b is None else f"{b / 2**20:.0f} MiB"
+
+
+def markdown(rows):
+    import platform
+
+    import torch
+
+    out = ["# Counting a PyTorch model: paramcount vs peer tools", "",
+           f"Command: `python benchmarks/bench_count_model.py --markdown "
+           f"benchmarks/RESULTS-count-model.md`  ",
+           f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+           f"torch {torch.__version__}. Time: best of 3 calls after a first (untimed for the "
+           "ratio, shown as 'first call': lazy imports and caches); peak = extra resident memory "
+           "of those calls over the built model (VmHWM after reset). Ratios are to raw `FlopCounterMode` on the "
+           "same model (time ratio < 1: faster).", ""]
+    for m in dict.fromkeys(r["model"] for r in rows):
+        mr = [r for r in rows if r["model"] == m]
+        base = next((r for r in mr if r["tool"] == "FlopCounterMode" and "error" not in r), None)
+        how = next((r["how"] for r in mr if "how" in r), "")
+        out += [f"## {m} ({how})", "",
+                "| tool | params | forward FLOPs | first call | time | x FlopCounterMode | "
+                "peak memory | x FlopCounterMode |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in mr:
+            if "error" in r:
+                out.append(f"| {r['tool']} | {r['error']} | | | | | | |")
+                continue
+            tr = f"{r['seconds'] / base['seconds']:.2f}" if base else "-"
+            pr = (f"{(r['peak_bytes'] + 1) / (base['peak_bytes'] + 1):.2f}"
+                  if base and r["peak_bytes"] is not None and base["peak_bytes"] is not None
+                  else "-")
+            out.append(f"| {r['tool']} | {_fmt_p(r['params'])} | "
+                       f"{r['flops']:,} | {_fmt_s(r['first'])} | {_fmt_s(r['seconds'])} | {tr} | {_fmt_b(r['peak_bytes'])}"
+                       f" | {pr} |")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+    else:
+        parent(sys.argv[1:])
