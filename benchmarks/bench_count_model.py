@@ -1,7 +1,8 @@
 """Speed and memory of counting a PyTorch model: paramcount vs raw FlopCounterMode, fvcore,
 ptflops and thop, side by side in one run.
 
-    python benchmarks/bench_count_model.py [--repeat 3] [--markdown benchmarks/RESULTS-count-model.md]
+    python benchmarks/bench_count_model.py [--repeat 3] \
+        [--markdown benchmarks/RESULTS-count-model.md]
 
 Each (model, tool) pair runs in a fresh subprocess: the model is built first, then the peak
 resident memory is reset (``/proc/self/clear_refs``) and the counting call is timed (best of
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["resnet50", "gpt2", "gpt3-175b"]
-TOOLS = ["paramcount", "FlopCounterMode", "fvcore", "ptflops", "thop"]
+TOOLS = ["paramcount", "FlopCounterMode", "FlopCounterMode on meta", "fvcore", "ptflops", "thop"]
 
 
 def _status(key: str) -> int:
@@ -80,11 +81,31 @@ def run_tool(tool, model, args, kwargs):
         with torch.no_grad(), FlopCounterMode(display=False) as fc:
             model(*args, **kwargs)
         return None, fc.get_total_flops()
+    if tool == "FlopCounterMode on meta":  # the same meta swap paramcount makes, no rows
+        from torch.utils.flop_counter import FlopCounterMode
+
+        meta = {n: torch.empty_like(t, device="meta") for n, t in
+                list(model.named_parameters()) + list(model.named_buffers())}
+        margs = tuple(torch.empty_like(a, device="meta") for a in args)
+        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+            torch.func.functional_call(model, meta, margs, kwargs)
+        return None, fc.get_total_flops()
     if tool == "fvcore":
         from fvcore.nn import FlopCountAnalysis, parameter_count
 
-        inputs = args if args else (kwargs["input_ids"],)
-        fa = FlopCountAnalysis(model, inputs)
+        if args:
+            target, inputs = model, args
+        else:  # fvcore traces with torch.jit: give it a module that returns a tensor
+            class Logits(torch.nn.Module):
+                def __init__(self, m):
+                    super().__init__()
+                    self.m = m
+
+                def forward(self, ids):
+                    return self.m(input_ids=ids, use_cache=False).logits
+
+            target, inputs = Logits(model), (kwargs["input_ids"],)
+        fa = FlopCountAnalysis(target, inputs)
         fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
         return parameter_count(model)[""], 2 * fa.total()
     if tool == "ptflops":
@@ -122,6 +143,7 @@ def child(model_name, tool, repeat):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         res = run_tool(tool, model, args, kwargs)  # first call: lazy imports, caches
     first = time.perf_counter() - t
+    hwm_before = _status("VmHWM")
     rss0 = _status("VmRSS")
     ok = _reset_peak()
     best = None
@@ -131,10 +153,12 @@ def child(model_name, tool, repeat):
             res = run_tool(tool, model, args, kwargs)
         dt = time.perf_counter() - t
         best = dt if best is None else min(best, dt)
-    peak = _status("VmHWM") - rss0 if ok else None
+    hwm_after = _status("VmHWM")
+    peak = hwm_after - rss0 if ok else None
+    process_peak = max(hwm_before, hwm_after)
     return {"model": model_name, "tool": tool, "how": how, "seconds": best, "first": first,
             "peak_bytes": max(peak, 0) if peak is not None else None,
-            "params": res[0], "flops": res[1]}
+            "process_peak": process_peak, "params": res[0], "flops": res[1]}
 
 
 def _cannot(model_name, tool, err: str) -> str:
@@ -155,6 +179,8 @@ def parent(argv):
     rows = []
     for m in a.models:
         for t in a.tools:
+            if t == "FlopCounterMode on meta" and m != "resnet50":
+                continue  # the other models are on meta already: same as FlopCounterMode
             cmd = [sys.executable, __file__, "--child", m, t, str(a.repeat)]
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout,
@@ -183,7 +209,7 @@ def _fmt_p(p):
 
 
 def _fmt_b(b):
-    return "n/a" if b is None else f"{b / 2**20:.0f} MiB"
+    return "n/a" if b is None else f"{b / 2**20:.1f} MiB"
 
 
 def markdown(rows):
@@ -197,27 +223,53 @@ def markdown(rows):
            f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
            f"torch {torch.__version__}. Time: best of 3 calls after a first (untimed for the "
            "ratio, shown as 'first call': lazy imports and caches); peak = extra resident memory "
-           "of those calls over the built model (VmHWM after reset). Ratios are to raw `FlopCounterMode` on the "
+           "of those calls over the built model (VmHWM after reset). Ratios are to raw "
+           "`FlopCounterMode` on the "
            "same model (time ratio < 1: faster).", ""]
     for m in dict.fromkeys(r["model"] for r in rows):
         mr = [r for r in rows if r["model"] == m]
         base = next((r for r in mr if r["tool"] == "FlopCounterMode" and "error" not in r), None)
         how = next((r["how"] for r in mr if "how" in r), "")
+        ours = next((r for r in mr if r["tool"] == "paramcount" and "error" not in r), None)
         out += [f"## {m} ({how})", "",
-                "| tool | params | forward FLOPs | first call | time | x FlopCounterMode | "
-                "peak memory | x FlopCounterMode |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "| tool | params | forward FLOPs | FLOPs / paramcount | first call | time | "
+                "time x FlopCounterMode | counting peak | x FlopCounterMode | process peak |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in mr:
             if "error" in r:
-                out.append(f"| {r['tool']} | {r['error']} | | | | | | |")
+                out.append(f"| {r['tool']} | {r['error']} | | | | | | | | |")
                 continue
             tr = f"{r['seconds'] / base['seconds']:.2f}" if base else "-"
-            pr = (f"{(r['peak_bytes'] + 1) / (base['peak_bytes'] + 1):.2f}"
-                  if base and r["peak_bytes"] is not None and base["peak_bytes"] is not None
-                  else "-")
-            out.append(f"| {r['tool']} | {_fmt_p(r['params'])} | "
-                       f"{r['flops']:,} | {_fmt_s(r['first'])} | {_fmt_s(r['seconds'])} | {tr} | {_fmt_b(r['peak_bytes'])}"
-                       f" | {pr} |")
+            pr = (f"{r['peak_bytes'] / base['peak_bytes']:.2f}"
+                  if base and r["peak_bytes"] is not None and base["peak_bytes"]
+                  and base["peak_bytes"] >= 2**20 else "- (< 1 MiB)")
+            fr = f"{r['flops'] / ours['flops']:.3f}" if ours and ours["flops"] else "-"
+            out.append(f"| {r['tool']} | {_fmt_p(r['params'])} | {r['flops']:,} | {fr} | "
+                       f"{_fmt_s(r['first'])} | {_fmt_s(r['seconds'])} | {tr} | "
+                       f"{_fmt_b(r['peak_bytes'])} | {pr} | {_fmt_b(r['process_peak'])} |")
         out.append("")
+    out += [
+        "## Reading the tables", "",
+        "* ResNet-50 is given with real weights: raw `FlopCounterMode`, fvcore, ptflops and thop "
+        "run its real convolutions, while paramcount swaps in meta tensors and skips the "
+        "arithmetic. `FlopCounterMode on meta` makes the same swap without per-module rows: it "
+        "is the like-for-like baseline for paramcount's instrumentation overhead.",
+        "* GPT-2 and the GPT-3-175B-shaped decoder are built on the meta device; every tool was "
+        "tried on meta (fvcore through a wrapper returning the logits tensor, since it traces "
+        "with torch.jit). With real fp32 weights the 175B decoder would need about 700 GB, "
+        "which no tool here can hold on this machine.",
+        "* `FLOPs / paramcount` compares totals (fvcore, ptflops and thop report multiply-adds; "
+        "they are doubled). paramcount equals raw `FlopCounterMode` wherever the latter "
+        "sees every operator; fvcore misses the attention score/value products of GPT-2's "
+        "scaled-dot-product attention; thop only knows some module types (it counts HF GPT-2's "
+        "lm_head and norms but not its Conv1D projections or attention, hence its "
+        "parameter count of 38.6M); ptflops' higher figures for GPT-2 come from its own "
+        "accounting of HF modules (not analysed here).",
+        "* Timings come from a 2-core machine shared with other work: repeat the command for "
+        "stable figures; the ratios within one run are the comparison.",
+        "* Targets of issue 4: the 175B decoder counted in under 5 s and under 2 GiB peak "
+        "memory (process peak, Python and torch included), overhead over raw "
+        "`FlopCounterMode` under 25 %.", ""]
     return "\n".join(out) + "\n"
 
 

@@ -8,8 +8,10 @@ Witnesses, each sharing no counting code with the analytic engine:
 * **onnx**: the same module exported with ``torch.onnx.export``, run by onnxruntime on
   random input of the declared shape (a graph that does not run is not a witness), then
   counted from its initializers and shape-inferred graph (:mod:`estimator.onnx_count`);
-* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module
-  (:mod:`estimator.fvcore_count`), converted to 2 FLOPs per multiply-add.
+* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module (on
+  a CPU build with real weights where fvcore's trace fails on meta tensors, as it does for
+  pooling layers, up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per multiply-add
+  (:mod:`estimator.fvcore_count`).
 
 Tolerances (the verdict of each cell):
 
@@ -31,6 +33,7 @@ compared with the analytic totals at full size. Each witness records the size it
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -263,7 +266,9 @@ def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
     from .onnx_count import count_onnx
     from .onnx_export import export_spec
 
-    with tempfile.TemporaryDirectory(prefix="paramcount-check-") as tmp:
+    shm = Path("/dev/shm")
+    base = str(shm) if folder is None and shm.is_dir() and os.access(shm, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="paramcount-check-", dir=base) as tmp:
         out = Path(folder or tmp) / "model.onnx"
         try:
             rep = export_spec(spec, out, size="full", max_full_params=10 ** 18)
@@ -335,7 +340,8 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
     blind_flops: dict[str, int] = {}
     blind_ops: dict[str, set] = {}
     for r in rows:
-        kind = r.kind if r.kind in blind else r.path.rsplit(".", 1)[-1]  # parts: q, sdpa
+        # a part row (kind "part") is named by its last segment: q, k, v, sdpa, o, up...
+        kind = r.path.rsplit(".", 1)[-1] if r.kind == "part" else r.kind
         if r.leaf and kind in blind:
             parts = r.path.split(".")
             for j in range(0, len(parts) + 1):
@@ -398,7 +404,8 @@ def _sizes(spec, size: str, max_full_params: int):
     reduced = dict(getattr(spec, "reduced", None) or {})
     if size == "full" or (size == "auto" and full.params <= max_full_params) or not reduced:
         why = ""
-        if size != "full" and not reduced and full.params > max_full_params:
+        if size != "full" and not reduced and (size == "reduced"
+                                               or full.params > max_full_params):
             why = "the spec has no reduced: block"
         return spec, full, full, "full", {}, why
     small = load_spec(spec, overrides=reduced)
@@ -408,11 +415,16 @@ def _sizes(spec, size: str, max_full_params: int):
 
 
 def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
-          max_full_params: int = MAX_FULL_PARAMS, onnx_folder: Path | None = None
+          max_full_params: int | None = None, onnx_folder: Path | None = None
           ) -> CheckResult:
-    """Cross-check a spec (path or loaded spec) against every witness that can run it."""
+    """Cross-check a spec (path or loaded spec) against every witness that can run it.
+
+    ``size``: "auto" (full up to ``max_full_params``, default :data:`MAX_FULL_PARAMS`,
+    otherwise the spec's ``reduced:`` size), "full" or "reduced"."""
     from .analytic import load_spec
 
+    if max_full_params is None:
+        max_full_params = MAX_FULL_PARAMS
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
     table_spec, analytic, full, size_used, overrides, reason = _sizes(spec, size,
                                                                      max_full_params)
@@ -427,8 +439,9 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
         if w == "onnx" and size_used == "full" and full.params > max_full_params:
             runs[w] = WitnessRun(w, "cannot", "full",
                                  f"{full.params:,} parameters is more than the "
-                                 f"{max_full_params:,} exported whole, and the spec has no "
-                                 "reduced: block")
+                                 f"{max_full_params:,} exported whole"
+                                 + (" (full size was requested)" if size == "full" else
+                                    ", and the spec has no reduced: block"))
             continue
         runs[w] = runners[w](table_spec, size_used)
 

@@ -560,6 +560,17 @@ def _resolve_inputs(model, inputs, file: str | None) -> dict[str, tuple]:
     return resolved
 
 
+def _drop_weight_data(model) -> None:
+    """Forget the values of large floating-point initializers (their name, type and dims are
+    all a count needs): shape inference then serialises kilobytes, not gigabytes."""
+    for t in model.graph.initializer:
+        if t.data_type in _FLOAT_TYPES and _prod(t.dims) > 4096:
+            for f in ("raw_data", "float_data", "double_data", "int32_data"):
+                t.ClearField(f)
+            del t.external_data[:]
+            t.data_location = 0
+
+
 def _needs_more_shapes(model) -> bool:
     """Whether a matrix-class node still lacks an input shape after ONNX shape inference."""
     sh = _Shapes(model.graph)
@@ -597,7 +608,8 @@ def _scope(node) -> str:
             except (ValueError, SyntaxError):
                 scopes = None
             if isinstance(scopes, list):
-                parts = [s for s in scopes if s]
+                # the module stack, then the node's own fx name ("linear_2"): drop the latter
+                parts = [s for s in scopes[:-1] if s]
                 # dynamo records one entry per module level; each is either the full path
                 # ("blocks.0.attn") or the attribute name ("attn"): rebuild the path.
                 path = ""
@@ -664,6 +676,7 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
 
     input_shapes = _resolve_inputs(model, inputs, file)
     del model.graph.value_info[:]
+    _drop_weight_data(model)
     try:
         inferred = shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception as exc:

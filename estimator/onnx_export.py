@@ -27,6 +27,15 @@ Choices, and why:
   overrides=spec.reduced)``): same structure, fewer units. The report says so.
 * **Large graphs**: weights over ``EXTERNAL_DATA_BYTES`` go to one external-data file next
   to the model (``model.onnx.data``); graphs over ``max_bytes`` are refused.
+* **Layers whose output nothing reads** (a seq2seq encoder when the decoder takes
+  ``from: tgt``) would be pruned, weights and all, by a tracing exporter; their outputs are
+  kept as extra graph outputs ``unused_0``... (the spec's output stays first).
+* **aten::rms_norm** has no TorchScript symbolic below opset 23; one is registered here
+  (``x / sqrt(mean(x^2) + eps) * weight``), so RMSNorm models keep module-scoped node names.
+* **Speed**: the metadata is appended to the exporter's file as a second serialised
+  ``ModelProto`` (protobuf merges concatenated messages) instead of reloading and re-saving
+  the weights; files are staged in a hidden folder beside the destination and moved into
+  place only when onnxruntime has run them.
 """
 from __future__ import annotations
 
@@ -130,7 +139,9 @@ def _randomize(model) -> None:
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in model.parameters():
-            if p.is_floating_point():
+            # only constant-initialised tensors (norm scales of ones, zero biases) need it:
+            # default-initialised weights are random already, and filling 100M+ values costs
+            if p.is_floating_point() and p.numel() and bool(p.min() == p.max()):
                 p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * 0.02)
 
 
@@ -249,14 +260,6 @@ def _torch_export(model, inputs, path: Path, names: list[str],
                              f"{type(exc2).__name__}: {msg2}") from None
 
 
-def _graph_input_names(path: Path) -> set[str]:
-    import onnx
-
-    m = onnx.load(str(path), load_external_data=False)
-    inits = {i.name for i in m.graph.initializer}
-    return {i.name for i in m.graph.input if i.name not in inits}
-
-
 def _expose_dead_ends(model) -> int:
     """Make the exported graph keep layers whose output the spec discards.
 
@@ -292,7 +295,8 @@ def run_onnxruntime(path: Path, feeds: dict) -> list:
         opts.log_severity_level = 3
         opts.intra_op_num_threads = 2
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        return sess.run(None, feeds)
+        wanted = {i.name for i in sess.get_inputs()}   # an input the graph never reads is pruned
+        return sess.run(None, {k: v for k, v in feeds.items() if k in wanted})
     except Exception as exc:
         raise ModelError(f"onnxruntime cannot run the exported graph: "
                          f"{' '.join(str(exc).split())[:300]}", file=str(path)) from None
@@ -325,7 +329,7 @@ def export_spec(spec_or_path, out, *, size: str = "auto",
     if est_bytes > max_bytes:
         raise ModelError(f"{name}: {res.params:,} parameters make a {est_bytes / 1e9:.1f} GB "
                          f"graph, over the {max_bytes / 1e9:.1f} GB limit; export it at reduced "
-                         "size (--reduced)")
+                         "size (--size reduced)")
 
     model = build_module(spec, device="cpu")
     model.eval()
@@ -337,41 +341,55 @@ def export_spec(spec_or_path, out, *, size: str = "auto",
     names = ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))]
     buffer_names = [n for n, _ in model.named_buffers()]
 
-    with tempfile.TemporaryDirectory(prefix="paramcount-export-") as tmp:
+    # staged beside the destination (the final move is a rename), removed whatever happens
+    with tempfile.TemporaryDirectory(prefix=".paramcount-export-", dir=out.parent) as tmp:
         tmp_path = Path(tmp) / "raw.onnx"
         n_dead = _expose_dead_ends(model)
         outputs = ["output"] + [f"unused_{i}" for i in range(n_dead)]
         exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
-        # re-save: metadata, and one external-data file (or none) next to the model
-        m = onnx.load(str(tmp_path), load_external_data=True)
-        inits = {i.name for i in m.graph.initializer}
-        bufs = [b for b in buffer_names if b in inits]
-        del m.metadata_props[:]
-        for key, value in (("paramcount.buffers", ",".join(bufs)),
-                           ("paramcount.spec", str(name)),
-                           ("paramcount.size", size_used),
-                           ("paramcount.overrides",
-                            ",".join(f"{k}={v}" for k, v in overrides.items()))):
-            p = m.metadata_props.add()
-            p.key, p.value = key, value
-        weight_bytes = sum(len(i.raw_data) for i in m.graph.initializer)
-        use_ext = (weight_bytes > EXTERNAL_DATA_BYTES) if external_data is None else external_data
+        meta = (("paramcount.buffers", ""),   # filled below
+                ("paramcount.spec", str(name)),
+                ("paramcount.size", size_used),
+                ("paramcount.overrides", ",".join(f"{k}={v}" for k, v in overrides.items())))
+        est_bytes = 4 * res.params
+        use_ext = (est_bytes > EXTERNAL_DATA_BYTES) if external_data is None else external_data
         stage = Path(tmp) / "stage"
         stage.mkdir()
         staged = stage / out.name
         data_name = out.name + ".data"
-        if use_ext:
-            onnx.save_model(m, str(staged), save_as_external_data=True,
-                            all_tensors_to_one_file=True, location=data_name, size_threshold=0)
+        if not use_ext and exporter.startswith("torchscript") and est_bytes < EXTERNAL_DATA_BYTES:
+            # fast path: append the metadata as a second serialised ModelProto (protobuf
+            # merges concatenated messages; repeated fields append), no reload of the weights
+            extra = onnx.ModelProto()
+            for key, value in meta:
+                p = extra.metadata_props.add()
+                p.key = key
+                p.value = ",".join(buffer_names) if key == "paramcount.buffers" else value
+            with open(tmp_path, "ab") as fh:
+                fh.write(extra.SerializeToString())
+            shutil.move(str(tmp_path), str(staged))
         else:
-            onnx.save_model(m, str(staged))
-        del m
+            # re-save: metadata, and one external-data file (or none) next to the model
+            m = onnx.load(str(tmp_path), load_external_data=True)
+            inits = {i.name for i in m.graph.initializer}
+            del m.metadata_props[:]
+            for key, value in meta:
+                p = m.metadata_props.add()
+                p.key = key
+                p.value = ",".join(b for b in buffer_names if b in inits) \
+                    if key == "paramcount.buffers" else value
+            if use_ext:
+                onnx.save_model(m, str(staged), save_as_external_data=True,
+                                all_tensors_to_one_file=True, location=data_name,
+                                size_threshold=0)
+            else:
+                onnx.save_model(m, str(staged))
+            del m
 
         ort_shape = None
         expected = tuple(res.output_shape) if res.output_shape is not None else None
         if run:
-            wanted = _graph_input_names(staged)
-            feeds = {n: t.numpy() for n, t in zip(names, inputs) if n in wanted}
+            feeds = {n: t.numpy() for n, t in zip(names, inputs)}
             outs = run_onnxruntime(staged, feeds)
             ort_shape = tuple(int(d) for d in outs[0].shape)
             if expected is not None and ort_shape[1:] != expected:

@@ -72,9 +72,6 @@ def parse_shape(text: str, torch=None):
     return shape, dtype
 
 
-_IDS_DEFAULT: dict[str, bool] = {}  # set per call: shapes for a model that embeds token ids
-
-
 def _takes_token_ids(model, torch) -> bool:
     """Does the model start by looking up token ids (its first module with weights an
     embedding table)? Then an input given only as a shape is int64 token ids."""
@@ -89,7 +86,7 @@ def _is_shape(x) -> bool:
         isinstance(d, int) and not isinstance(d, bool) for d in x)
 
 
-def _to_input(x, key, default_dtype, meta: bool, torch):
+def _to_input(x, key, default_dtype, meta: bool, torch, ids_default: bool = False):
     """One input value -> tensor (meta when counting on meta). Shapes become empty tensors."""
     dtype = None
     if isinstance(x, torch.Size):
@@ -104,7 +101,7 @@ def _to_input(x, key, default_dtype, meta: bool, torch):
         if dtype is None:
             ids = key in _INT_INPUT_NAMES or (key is not None and (
                 key == "ids" or key.endswith("_ids") or "mask" in key)) or (
-                key is None and _IDS_DEFAULT.get("positional"))
+                key is None and ids_default)
             dtype = torch.long if ids else default_dtype
         return torch.zeros(x, dtype=dtype, device="meta" if meta else "cpu")
     if isinstance(x, torch.Tensor):
@@ -112,23 +109,26 @@ def _to_input(x, key, default_dtype, meta: bool, torch):
             return torch.empty(x.shape, dtype=x.dtype, device="meta")
         return x
     if isinstance(x, (tuple, list)):
-        return type(x)(_to_input(v, None, default_dtype, meta, torch) for v in x)
+        return type(x)(_to_input(v, None, default_dtype, meta, torch, ids_default) for v in x)
     if isinstance(x, dict):
-        return {k: _to_input(v, k, default_dtype, meta, torch) for k, v in x.items()}
+        return {k: _to_input(v, k, default_dtype, meta, torch, ids_default) for k, v in x.items()}
     return x  # ints, flags, None: passed through unchanged
 
 
-def _prepare_inputs(inputs, default_dtype, meta, torch):
+def _prepare_inputs(inputs, default_dtype, meta, torch, ids_default=False):
+    """Inputs as (args, kwargs): meta tensors for ``meta``, the given tensors otherwise."""
     if inputs is None:
         raise InputError("count(model) needs an example input: a tensor, a tuple or dict of "
                          "tensors, or shapes such as (1, 3, 224, 224) or {'input_ids': (1, 128)}")
     if isinstance(inputs, dict):
-        return (), {k: _to_input(v, k, default_dtype, meta, torch) for k, v in inputs.items()}
+        return (), {k: _to_input(v, k, default_dtype, meta, torch, ids_default)
+                    for k, v in inputs.items()}
     if isinstance(inputs, (torch.Tensor, str, torch.Size)) or _is_shape(inputs) or (
             isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], torch.dtype)):
-        return (_to_input(inputs, None, default_dtype, meta, torch),), {}
+        return (_to_input(inputs, None, default_dtype, meta, torch, ids_default),), {}
     if isinstance(inputs, (tuple, list)):
-        return tuple(_to_input(v, None, default_dtype, meta, torch) for v in inputs), {}
+        return tuple(_to_input(v, None, default_dtype, meta, torch, ids_default)
+                     for v in inputs), {}
     raise InputError(f"inputs of type {type(inputs).__name__} not understood: pass a tensor, "
                      "a tuple or dict of tensors, or shapes")
 
@@ -217,6 +217,17 @@ def _find_moe(model, torch, top_k_override=None) -> list[dict]:
         cfg = getattr(m, "config", None)
         e = getattr(m, "num_experts", None)
         own3d = [p for p in m.parameters(recurse=False) if p.dim() == 3]
+        if not isinstance(e, int) and own3d and parent is not None and \
+                len({p.shape[0] for p in own3d}) == 1:
+            # stacked experts without a num_experts attribute: E is the common first dim,
+            # confirmed by a sibling router with E output rows
+            e0 = own3d[0].shape[0]
+            for sib_name, sib in parent.named_children():
+                w = getattr(sib, "weight", None)
+                if sib is not m and isinstance(w, torch.Tensor) and w.dim() == 2 \
+                        and w.shape[0] == e0:
+                    e = int(e0)
+                    break
         if isinstance(e, int) and e > 1 and own3d and all(p.shape[0] == e for p in own3d):
             k = top_k_override or _top_k_of(parent, getattr(parent, "gate", None),
                                             getattr(parent, "router", None), cfg)
@@ -293,6 +304,7 @@ class _DataDependent(Exception):
 
 
 def _make_counter(torch):
+    from torch._subclasses.fake_tensor import FakeTensor
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from . import torch_ops
@@ -309,7 +321,8 @@ def _make_counter(torch):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             if torch_ops.is_data_dependent(func) and any(
-                    isinstance(a, torch.Tensor) and a.device.type == "meta" for a in args):
+                    isinstance(a, torch.Tensor) and (a.device.type == "meta" or
+                                                     isinstance(a, FakeTensor)) for a in args):
                 raise _DataDependent(torch_ops.op_name(func))
             out = func(*args, **kwargs)
             cls, mm, oth = torch_ops.classify(func)
@@ -407,110 +420,38 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     # -- inputs ------------------------------------------------------------------------------
     default_dtype = unique[0][1].dtype if unique and unique[0][1].is_floating_point() \
         else torch.float32
-    _IDS_DEFAULT["positional"] = _takes_token_ids(model, torch)
-    args, kwargs = _prepare_inputs(inputs, default_dtype, meta, torch)
+    args, kwargs = _prepare_inputs(inputs, default_dtype, meta, torch,
+                                   ids_default=_takes_token_ids(model, torch))
     input_shapes = _shapes(kwargs, torch) if kwargs else (
         {"input": tuple(args[0].shape)} if len(args) == 1 and isinstance(args[0], torch.Tensor)
         else _shapes(args, torch, "input"))
     tokens = None
-    for v in (list(kwargs.values()) if kwargs else list(args)):
+    cands = ([kwargs["input_ids"]] if isinstance(kwargs.get("input_ids"), torch.Tensor) else []) \
+        + (list(kwargs.values()) if kwargs else list(args))
+    for v in cands:
         if isinstance(v, torch.Tensor) and not v.is_floating_point() and v.dim() == 2 and \
                 v.dtype != torch.bool:
             tokens = int(v.numel())
             break
 
     # -- run one forward under the counter, everything restored afterwards ----------------
-    stack: list[str] = []
-    shapes_at: dict[str, Any] = {}
-    out_shapes: dict[str, tuple] = {}
-    Counter = _make_counter(torch)
-    counter = Counter(stack)
-    handles = []
-    training = {p: m.training for p, m in modules.items()}
-    restore = []  # callables undone in reverse order
     notes: list[str] = []
-    output = None
-    error: BaseException | None = None
-    failed_at: list[tuple[str, dict]] = []
-
-    def pre_hook(path):
-        def hook(mod, a, kw):
-            stack.append(path)
-            shapes_at[path] = _shapes((a, kw) if kw else a, torch)
-        return hook
-
-    def post_hook(path):
-        def hook(mod, a, kw, out):
-            t = _first_tensor(out, torch)
-            if t is not None:
-                out_shapes[path] = tuple(t.shape)
-            if stack and stack[-1] == path:
-                stack.pop()
-            elif path in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(path)]
-        return hook
-
-    try:
-        for path, m in modules.items():
-            handles.append(m.register_forward_pre_hook(pre_hook(path), with_kwargs=True))
-            # no always_call: after an exception the stack keeps the module that failed
-            handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True))
-        model.train(mode == "train")
-        for b in moe:
-            if top_k is not None:  # the override routes too, not only the accounting
-                blk = modules.get(b["block"]) if b["block"] is not None else None
-                for holder in (blk, getattr(blk, "gate", None), getattr(blk, "router", None)):
-                    if holder is not None and isinstance(getattr(holder, "top_k", None), int):
-                        old_k = holder.top_k
-                        object.__setattr__(holder, "top_k", top_k)
-                        restore.append(lambda h=holder, v=old_k: object.__setattr__(h, "top_k", v))
-            if b["style"] == "fused" and b["hf"] and meta:
-                cfg = b["module"].config
-                old = getattr(cfg, "_experts_implementation", None)
-                if old != "batched_mm":
-                    object.__setattr__(cfg, "_experts_implementation", "batched_mm")
-                    restore.append(lambda cfg=cfg, old=old:
-                                   object.__setattr__(cfg, "_experts_implementation", old))
-            elif b["style"] == "modulelist" and meta:
-                blk = b["block_module"]
-                had = "forward" in blk.__dict__
-                old_fwd = blk.__dict__.get("forward")
-                blk.forward = _modulelist_stand_in(blk, b, torch)
-
-                def undo(blk=blk, had=had, old_fwd=old_fwd):
-                    if had:
-                        blk.forward = old_fwd
-                    else:
-                        del blk.forward
-                restore.append(undo)
-
-        if meta:
-            mapping = {}
-            memo: dict[int, Any] = {}
-            for pname, t in list(model.named_parameters(remove_duplicate=False)) + \
-                    list(model.named_buffers(remove_duplicate=False)):
-                if id(t) not in memo:
-                    memo[id(t)] = t if t.device.type == "meta" else torch.empty(
-                        t.shape, dtype=t.dtype, device="meta")
-                mapping[pname] = memo[id(t)]
-        else:  # real run: parameters as they are, buffers cloned so in-place updates don't stick
-            mapping = {n: b.clone() for n, b in model.named_buffers(remove_duplicate=False)}
-        with torch.no_grad(), counter:
-            output = torch.func.functional_call(model, mapping, args, kwargs,
-                                                tie_weights=True, strict=False)
-    except BaseException as exc:  # noqa: BLE001 - re-raised below as one clear error
-        error = exc
-        failed_at = [(p, shapes_at.get(p, {})) for p in stack]
-    finally:
-        for h in handles:
-            h.remove()
-        for undo in reversed(restore):
-            undo()
-        for path, m in modules.items():
-            m.training = training[path]
-    if error is not None:
-        raise _model_error(error, failed_at, modules, meta) from (
-            None if isinstance(error, _DataDependent) else error)
+    engines = ["meta", "fake"] if meta else ["real"]
+    for engine in engines:
+        run = _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch)
+        if run["error"] is None:
+            break
+        if engine == "meta" and _device_mismatch(run["error"]):
+            # the model keeps plain CPU tensors (not parameters or buffers): count again on
+            # fake tensors, which mix with them and still allocate nothing
+            continue
+        raise _model_error(run["error"], run["failed_at"], modules, engine != "real") from (
+            None if isinstance(run["error"], _DataDependent) else run["error"])
+    counter, out_shapes, output = run["counter"], run["out_shapes"], run["output"]
+    if engine == "fake":
+        notes.append("counted on fake tensors (the model holds tensors that are not "
+                     "parameters or buffers, which the meta device cannot mix with)")
+    meta = engine != "real"
 
     # -- rows --------------------------------------------------------------------------------
     # inclusive sums: each tensor adds to its owner module and every ancestor
@@ -551,10 +492,16 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     if moe:
         how = []
         for b in moe:
-            rule = ("Hugging Face batched_mm experts path: every token gathers its k expert "
-                    "weights" if b["style"] == "fused" and b["hf"] and meta else
-                    "first k experts run on every token" if b["style"] == "modulelist" and meta
-                    else "routing ran on the given input values")
+            if b["style"] == "fused" and b["hf"] and meta:
+                rule = ("Hugging Face batched_mm experts path: every token gathers its k "
+                        "expert weights")
+            elif b["style"] == "fused":
+                rule = ("stacked expert weights: the block's own forward gathers each token's "
+                        "k experts" + ("" if meta else "; routing ran on the given values"))
+            elif meta:
+                rule = "first k experts run on every token"
+            else:
+                rule = "routing ran on the given input values"
             how.append(f"{b['path']}: top-{b['top_k']} of {b['experts']} ({rule})")
         notes.append("mixture of experts: active params = shared + router + top-k experts per "
                      "block (embeddings whole); active FLOPs = tokens x k expert passes. "
@@ -563,8 +510,9 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     if tied:
         notes.append("tied weights counted once: " + ", ".join(
             f"{a} = {b}" for a, b in list(tied.items())[:5]))
-    notes.append(f"counted in {mode} mode under no_grad on "
-                 f"{'the meta device (no real arithmetic)' if meta else 'the given tensors'}")
+    where = {"meta": "the meta device (no real arithmetic)",
+             "fake": "fake tensors (no real arithmetic)", "real": "the given tensors"}[engine]
+    notes.append(f"counted in {mode} mode under no_grad on {where}")
     if counter.unknown:
         notes.append("operators without a FLOP formula (listed in unknown_ops, not counted): "
                      + ", ".join(f"{k} x{v}" for k, v in sorted(counter.unknown.items())))
@@ -577,9 +525,137 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
         extra={"trainable_params": trainable, "frozen_params": params_total - trainable,
                "buffers": buffers_total, "tied_weights": dict(tied),
                "flops_by_op": dict(sorted(counter.by_op.items())),
-               "device": device, "mode": mode,
+               "device": engine, "mode": mode,
                "moe": [{"path": b["path"], "experts": b["experts"], "top_k": b["top_k"],
                         "style": b["style"]} for b in moe]})
+
+
+def _device_mismatch(exc) -> bool:
+    t = str(exc)
+    return "meta" in t and ("device" in t or "Device" in t) and not isinstance(exc, _DataDependent)
+
+
+def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> dict:
+    """One counted forward on ``engine`` ('meta', 'fake' or 'real'); the model is restored."""
+    stack: list[str] = []
+    shapes_at: dict[str, Any] = {}
+    out_shapes: dict[str, tuple] = {}
+    counter = _make_counter(torch)(stack)
+    handles = []
+    training = {p: m.training for p, m in modules.items()}
+    restore = []  # callables undone in reverse order
+    output = None
+    error: BaseException | None = None
+    failed_at: list[tuple[str, dict]] = []
+    novalues = engine != "real"
+
+    def pre_hook(path):
+        def hook(mod, a, kw):
+            stack.append(path)
+            shapes_at[path] = _shapes((a, kw) if kw else a, torch)
+        return hook
+
+    def post_hook(path):
+        def hook(mod, a, kw, out):
+            t = _first_tensor(out, torch)
+            if t is not None:
+                out_shapes[path] = tuple(t.shape)
+            if stack and stack[-1] == path:
+                stack.pop()
+            elif path in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(path)]
+        return hook
+
+    fake_mode = None
+    try:
+        for path, m in modules.items():
+            handles.append(m.register_forward_pre_hook(pre_hook(path), with_kwargs=True))
+            # no always_call: after an exception the stack keeps the module that failed
+            handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True))
+        model.train(mode == "train")
+        for b in moe:
+            if top_k is not None:  # the override routes too, not only the accounting
+                blk = modules.get(b["block"]) if b["block"] is not None else None
+                for holder in (blk, getattr(blk, "gate", None), getattr(blk, "router", None)):
+                    if holder is not None and isinstance(getattr(holder, "top_k", None), int):
+                        old_k = holder.top_k
+                        object.__setattr__(holder, "top_k", top_k)
+                        restore.append(lambda h=holder, v=old_k: object.__setattr__(h, "top_k", v))
+            if b["style"] == "fused" and b["hf"] and novalues:
+                cfg = b["module"].config
+                old = getattr(cfg, "_experts_implementation", None)
+                if old != "batched_mm":
+                    object.__setattr__(cfg, "_experts_implementation", "batched_mm")
+                    restore.append(lambda cfg=cfg, old=old:
+                                   object.__setattr__(cfg, "_experts_implementation", old))
+            elif b["style"] == "modulelist" and novalues:
+                blk = b["block_module"]
+                had = "forward" in blk.__dict__
+                old_fwd = blk.__dict__.get("forward")
+                blk.forward = _modulelist_stand_in(blk, b, torch)
+
+                def undo(blk=blk, had=had, old_fwd=old_fwd):
+                    if had:
+                        blk.forward = old_fwd
+                    else:
+                        del blk.forward
+                restore.append(undo)
+
+        tensors = list(model.named_parameters(remove_duplicate=False)) + \
+            list(model.named_buffers(remove_duplicate=False))
+        mapping: dict[str, Any] = {}
+        if engine == "real":  # parameters as they are, buffers cloned so updates don't stick
+            mapping = {n: b.clone() for n, b in model.named_buffers(remove_duplicate=False)}
+        else:
+            if engine == "fake":
+                fake_mode = _fake_mode()
+
+                def to_fake(x):
+                    if isinstance(x, torch.Tensor):
+                        with fake_mode:
+                            return torch.zeros(x.shape, dtype=x.dtype, device="cpu")
+                    if isinstance(x, (tuple, list)):
+                        return type(x)(to_fake(v) for v in x)
+                    if isinstance(x, dict):
+                        return {k: to_fake(v) for k, v in x.items()}
+                    return x
+
+                args, kwargs = to_fake(args), to_fake(kwargs)
+            memo: dict[int, Any] = {}
+            for pname, t in tensors:
+                if id(t) not in memo:
+                    if engine == "meta":
+                        memo[id(t)] = t if t.device.type == "meta" else torch.empty(
+                            t.shape, dtype=t.dtype, device="meta")
+                    else:
+                        with fake_mode:
+                            memo[id(t)] = torch.empty(t.shape, dtype=t.dtype, device="cpu")
+                mapping[pname] = memo[id(t)]
+        import contextlib
+
+        with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter:
+            output = torch.func.functional_call(model, mapping, args, kwargs,
+                                                tie_weights=True, strict=False)
+    except BaseException as exc:  # noqa: BLE001 - re-raised by the caller as one clear error
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        error = exc
+        failed_at = [(p, shapes_at.get(p, {})) for p in stack]
+    finally:
+        for h in handles:
+            h.remove()
+        for undo in reversed(restore):
+            undo()
+        for path, m in modules.items():
+            m.training = training[path]
+    return {"counter": counter, "out_shapes": out_shapes, "output": output, "error": error,
+            "failed_at": failed_at}
+
+
+def _fake_mode():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    return FakeTensorMode(allow_non_fake_inputs=True)
 
 
 def _model_error(exc, failed_at, modules, meta) -> Exception:

@@ -294,7 +294,8 @@ FREE_NAMES = _FREE_POINTWISE | {
     "im2col", "col2im", "unfold", "_pin_memory", "is_pinned", "item", "to", "type_as",
     "block_diag", "tensor_split", "movedim", "moveaxis", "swapaxes", "swapdims", "narrow_copy",
     "expand_copy", "permute_copy", "view_copy", "t_copy", "transpose_copy", "slice_copy",
-    "select_copy", "unsqueeze_copy", "squeeze_copy", "diagonal_copy", "prim.device",
+    "select_copy", "unsqueeze_copy", "squeeze_copy", "diagonal_copy", "prim.device", "device",
+    "layout",
     # in-place views (their out-of-place forms are views, caught by ``is_view``)
     "transpose_", "t_", "squeeze_", "unsqueeze_", "as_strided_", "swapaxes_", "swapdims_",
     "detach_",

@@ -139,3 +139,14 @@ def test_real_weights_hf_model_counts_on_meta_and_is_unchanged():
     assert a.forward_flops == b.forward_flops and a.params == b.params
     assert m.training and all(torch.equal(sd[k], v) for k, v in m.state_dict().items())
     assert m.transformer.wte.weight.device.type == "cpu"
+
+
+def test_gpt3_175b_shaped_decoder_on_meta():
+    cfg = T.GPT2Config(n_embd=12288, n_layer=96, n_head=96, n_positions=2048, vocab_size=50257)
+    r = count(on_meta(T.GPT2LMHeadModel, cfg), {"input_ids": (1, 2048)})
+    # per layer 12*d^2 + 13*d = 1,812,099,072 (d = 12,288) x 96 = 173,961,510,912; wte
+    # 50,257*d = 617,558,016; wpe 2,048*d = 25,165,824; final norm 2*d = 24,576
+    assert r.params == 173_961_510_912 + 617_558_016 + 25_165_824 + 24_576 == 174_604_259_328
+    # MACs: 12*d^2 x 96 x 2,048 tokens = 356,241,767,399,424; scores+values 2*2048^2*d x 96
+    # = 9,895,604,649,984; lm_head 2,048*d*50,257 = 1,264,758,816,768
+    assert r.macs == 356_241_767_399_424 + 9_895_604_649_984 + 1_264_758_816_768

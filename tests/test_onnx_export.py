@@ -128,3 +128,27 @@ layers:
     assert r.params == 240
     # FLOPs: enc 2*3*4*4 = 96, dec 2*5*4*4 = 160 -> 256
     assert r.forward_flops == 256
+
+
+def test_dynamo_exporter_fallback_keeps_spec_paths(hand, tmp_path, monkeypatch):
+    # when the TorchScript exporter fails, the dynamo exporter is used; its nodes carry
+    # pkg.torch.onnx.name_scopes metadata (module stack + the node's own name), which map
+    # to the same spec paths and the same counts: 680 params, 5248 FLOPs
+    pytest.importorskip("onnxscript")
+    real = torch.onnx.export
+
+    def torchscript_fails(model, args, f=None, *a, dynamo=True, **kw):
+        if not dynamo:
+            raise RuntimeError("TorchScript exporter unavailable")
+        return real(model, args, f, *a, dynamo=True, **kw)
+
+    monkeypatch.setattr(torch.onnx, "export", torchscript_fails)
+    out = tmp_path / "dyn.onnx"
+    rep = export_spec(hand, out)
+    assert rep.exporter == "dynamo" and rep.ort_output_shape == (1, 4, 10)
+    r = count_onnx(out)
+    assert (r.params, r.forward_flops) == (680, 5248)
+    assert r.layer("attn_block.attn.q").count.forward_flops == 512
+    assert r.layer("attn_block.attn").count.forward_flops == 2560
+    assert r.layer("wte").count.params == 80 and r.layer("head").count.params == 0
+    assert not any(row.path.endswith(("linear", "layer_norm")) for row in r.layers)

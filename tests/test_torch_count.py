@@ -98,7 +98,7 @@ def _snapshot(m):
         "ids": {k: id(v) for k, v in m.state_dict(keep_vars=True).items()},
         "training": {n: s.training for n, s in m.named_modules()},
         "hooks": {n: (dict(s._forward_hooks), dict(s._forward_pre_hooks),
-                      dict(s._backward_hooks), dict(s.__dict__.get("_forward_hooks_with_kwargs", {})))
+                      dict(s._backward_hooks), dict(s._forward_hooks_with_kwargs))
                   for n, s in m.named_modules()},
         "devices": {k: v.device for k, v in m.state_dict(keep_vars=True).items()},
         "grad": {k: p.requires_grad for k, p in m.named_parameters()},
@@ -335,3 +335,65 @@ def test_print_and_json():
     assert d["params"] == 5_370 and d["forward_flops"] == 37_888 and d["source"] == "torch"
     assert {"name", "params", "active_params", "forward_flops", "layers", "unknown_ops"} <= set(d)
     assert d["layers"][0]["path"] == "conv"
+
+
+def test_spec_built_modules_agree_with_the_analytic_rows():
+    """What `paramcount check` relies on: rows of count_module on build_module(spec, 'meta')
+    carry the same dotted paths as the analytic rows, with the same figures."""
+    from pathlib import Path
+
+    torch_build = pytest.importorskip("estimator.torch_build")
+    from estimator import analyze, load_spec
+
+    root = Path(__file__).resolve().parents[1] / "archspecs"
+    for name in ("mixtral-8x7b.yaml", "resnet50.yaml"):
+        if not (root / name).exists():
+            pytest.skip(f"archspecs/{name} not present")
+        spec = load_spec(root / name)
+        a = analyze(spec)
+        r = count(torch_build.build_module(spec, device="meta"),
+                  torch_build.example_inputs(spec, device="meta"))
+        assert (r.params, r.active_params, r.forward_flops) == \
+            (a.params, a.active_params, a.forward_flops), name
+        ours = {row.path: row.count for row in r.layers}
+        shared = [row for row in a.layers if row.path in ours]
+        assert len(shared) > 10
+        for row in shared:
+            c = ours[row.path]
+            assert (c.params, c.active_params, c.forward_flops) == \
+                (row.count.params, row.count.active_params, row.count.forward_flops), row.path
+
+
+def test_plain_tensor_attributes_fall_back_to_fake_tensors():
+    class PE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(4, 4)
+            self.pe = torch.randn(3, 4)  # a plain CPU tensor: neither parameter nor buffer
+            self.mha = nn.MultiheadAttention(4, 2, batch_first=True)
+            self.lstm = nn.LSTM(4, 4, batch_first=True)
+
+        def forward(self, x):
+            x = self.mha(*(3 * [self.l(x + self.pe)]), need_weights=False)[0]
+            return self.lstm(x)[0]
+
+    m = PE().eval()
+    r = count(m, (2, 3, 4))
+    assert r.extra["device"] == "fake" and r.unknown_ops == {}
+    # B*L = 6 rows: linear 2*6*16 = 192; mha in-proj 3*192 + scores/values 2*2*2*3*3*4 = 288
+    # + out-proj 192; lstm 2*6*(16*4 + 16*4) = 1,536 -> 192 + 576 + 288 + 192 + 1,536
+    assert r.forward_flops == 2_784
+    assert count(m, torch.randn(2, 3, 4), device="real").forward_flops == 2_784
+
+
+def test_a_module_called_twice_counts_work_twice_params_once():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.l(self.l(x))
+
+    r = count(Twice(), (1, 4))
+    assert r.params == 20 and r.forward_flops == r.layer("l").count.forward_flops == 2 * 2 * 16

@@ -26,7 +26,7 @@ def _table(columns, right=()):
     return t
 
 
-def _to_text(*renderables, width: int = 160) -> str:
+def _to_text(*renderables, width: int = 180) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
@@ -88,11 +88,17 @@ def render_check(res, depth: int | None = None) -> str:
                   *[_cell(r.cells[w]) for w in names], _MARK[r.verdict], r.note)
     tr = res.total
     t.add_section()
-    t.add_row("total", "", f"{tr.analytic.params:,} / {tr.analytic.forward_flops:,}",
-              *[(f"{tr.cells[w].params:,} / {tr.cells[w].forward_flops:,} "
-                 f"{_MARK[tr.cells[w].verdict]}" if tr.cells[w].params is not None else "-")
-                for w in names], _MARK[tr.verdict], tr.note)
+    t.add_row("total", "", _num(tr.analytic.params, tr.analytic.forward_flops),
+              *[_cell(tr.cells[w]) for w in names], _MARK[tr.verdict], tr.note)
     parts: list[Any] = ["\n".join(head), t]
+    exact = [f"totals (exact): analytic {tr.analytic.params:,} params, "
+             f"{tr.analytic.forward_flops:,} forward FLOPs"]
+    for w in names:
+        c = tr.cells[w]
+        if c.params is not None:
+            exact.append(f"  {w}: {c.params:,} params, {c.forward_flops:,} FLOPs: {c.verdict}"
+                         + (f" ({c.note})" if c.note else ""))
+    parts.append("\n".join(exact))
     lines = ["witnesses:"]
     for w in names:
         run = res.witnesses[w]

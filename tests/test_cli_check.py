@@ -1,0 +1,190 @@
+"""`paramcount check`, `paramcount export` and `paramcount onnx`: output, JSON, exit codes.
+
+Exit codes (DESIGN.md): 0 agreement, 1 a witness disagrees, 2 bad input with one line on
+stderr, no traceback and nothing written.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("fvcore")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from estimator import crosscheck  # noqa: E402
+from estimator.cli import main  # noqa: E402
+from estimator.count import Count  # noqa: E402
+
+pytestmark = [pytest.mark.onnx, pytest.mark.torch]
+
+SPEC = """
+name: cli-mlp
+citation: a hand-made test spec
+input: {vector: 8}
+vars: {h: 16}
+reduced: {h: 4}
+layers:
+  - {kind: linear, name: fc1, out: h}
+  - relu
+  - {kind: linear, name: fc2, out: 3}
+"""
+# params: fc1 8*16+16 = 144, fc2 16*3+3 = 51 -> 195
+# FLOPs:  fc1 2*8*16 = 256, fc2 2*16*3 = 96 -> 352 (every witness counts both Linear layers)
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(argv)
+    out, err = capsys.readouterr()
+    return ei.value.code, out, err
+
+
+@pytest.fixture
+def spec(tmp_path):
+    p = tmp_path / "mlp.yaml"
+    p.write_text(SPEC)
+    return p
+
+
+def test_check_table_and_exit_0(spec, capsys):
+    code, out, err = run(["check", str(spec)], capsys)
+    assert code == 0, err
+    head = next(line for line in out.splitlines() if line.startswith("layer"))
+    for col in ("analytic (full)", "torch (full)", "onnx (full)", "fvcore (full)", "verdict"):
+        assert col in head
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert total.count("195 / 352 ok") == 3
+    assert "verdict: AGREE" in out
+
+
+def test_check_json(spec, capsys):
+    code, out, err = run(["check", str(spec), "--json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert d["ok"] is True and d["size"] == "full" and d["failures"] == []
+    assert d["total"]["analytic"] == {"params": 195, "forward_flops": 352}
+    for w in ("torch", "onnx", "fvcore"):
+        assert d["witnesses"][w]["status"] == "ran" and d["witnesses"][w]["size"] == "full"
+        assert d["total"][w] == {"params": 195, "forward_flops": 352, "verdict": "ok"}
+    fc1 = next(r for r in d["layers"] if r["path"] == "fc1")
+    assert fc1["onnx"] == {"params": 144, "forward_flops": 256, "verdict": "ok"}
+
+
+def test_check_reduced_size_is_stated(spec, capsys, monkeypatch):
+    monkeypatch.setattr(crosscheck, "MAX_FULL_PARAMS", 100)
+    code, out, _ = run(["check", str(spec)], capsys)
+    assert code == 0
+    assert "size: REDUCED (h=4)" in out
+    # reduced: fc1 8*4+4 = 36, fc2 4*3+3 = 15 -> 51 params; 2*8*4 + 2*4*3 = 88 FLOPs
+    assert "51 / 88 ok" in out
+    assert "full size (195 params, 352 forward FLOPs analytic)" in out
+
+
+def test_check_disagreement_exits_1(spec, capsys, monkeypatch):
+    real = crosscheck.run_torch
+
+    def lying_torch(s, size):
+        run_ = real(s, size)
+        r = run_.result
+        r.total = Count(r.total.params + 1, r.total.active_params, r.total.forward_flops)
+        return run_
+
+    monkeypatch.setattr(crosscheck, "run_torch", lying_torch)
+    code, out, _ = run(["check", str(spec)], capsys)
+    assert code == 1
+    assert "DIFF" in out and "DISAGREE" in out and "total: torch" in out
+
+
+def test_check_bad_input_exit_2(tmp_path, capsys):
+    code, out, err = run(["check", str(tmp_path / "missing.yaml")], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    code, out, err = run(["check", str(tmp_path / "x.yaml"), "--only", "tensorflow"], capsys)
+    assert code == 2 and "unknown witness" in err
+
+
+def test_export_then_count(spec, tmp_path, capsys):
+    out_path = tmp_path / "m.onnx"
+    code, out, err = run(["export", str(spec), "-o", str(out_path)], capsys)
+    assert code == 0, err
+    assert out_path.is_file() and "output 1x3 = the spec's declared output" in out
+    code, out, err = run(["onnx", str(out_path), "--json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert (d["params"], d["forward_flops"]) == (195, 352)
+
+
+def test_export_refusal_writes_nothing(spec, tmp_path, capsys):
+    code, out, err = run(["export", str(spec), "-o", str(tmp_path / "m.pb")], capsys)
+    assert code == 2 and out == "" and "must end in .onnx" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.yaml"]
+
+
+# -------------------------------------------------------------- bad ONNX input, exit 2
+
+def _graph(tmp_path, nodes, inp_dims, name="g.onnx", opsets=(("", 17),)):
+    w = numpy_helper.from_array(np.ones((4, 4), np.float32), "W")
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                                     inp_dims)],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
+    p = tmp_path / name
+    onnx.save(m, str(p))
+    return p
+
+
+def _one_line_exit_2(argv, capsys, *needles):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for n in needles:
+        assert n in lines[0]
+
+
+def test_onnx_bad_inputs(tmp_path, capsys):
+    mm = helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")
+    good = _graph(tmp_path, [mm], ["batch", 4])
+    # symbolic dim without a shape; then given: 2*(3*4)*4 = 96 FLOPs
+    _one_line_exit_2(["onnx", str(good)], capsys, "'X'", "batch")
+    code, out, _ = run(["onnx", str(good), "--input", "batch=3", "--json"], capsys)
+    assert code == 0 and json.loads(out)["forward_flops"] == 96
+    code, out, _ = run(["onnx", str(good), "--input", "X=3x4", "--json"], capsys)
+    assert code == 0 and json.loads(out)["forward_flops"] == 96
+    # truncated file and a file of another format
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(good.read_bytes()[:40])
+    _one_line_exit_2(["onnx", str(cut), "--input", "batch=1"], capsys, "cut.onnx")
+    txt = tmp_path / "notes.onnx"
+    txt.write_text("hello, I am not a graph\n")
+    _one_line_exit_2(["onnx", str(txt)], capsys, "notes.onnx")
+    # an op without a FLOP formula: refused at the command line (listed with --allow-unknown)
+    odd = _graph(tmp_path, [helper.make_node("Warp", ["X"], ["Y"], domain="com.example",
+                                             name="/w/Warp")], [1, 4], "odd.onnx",
+                 (("", 17), ("com.example", 1)))
+    _one_line_exit_2(["onnx", str(odd)], capsys, "com.example:Warp x1")
+    code, out, _ = run(["onnx", str(odd), "--allow-unknown", "--json"], capsys)
+    assert code == 0 and json.loads(out)["unknown_ops"] == {"com.example:Warp": 1}
+    # external data pointing outside the model's folder
+    from onnx.external_data_helper import convert_model_to_external_data
+
+    m = onnx.load(str(good))
+    convert_model_to_external_data(m, all_tensors_to_one_file=True, location="w.bin",
+                                   size_threshold=0)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    onnx.save(m, str(sub / "ext.onnx"))
+    m = onnx.load(str(sub / "ext.onnx"), load_external_data=False)
+    for e in m.graph.initializer[0].external_data:
+        if e.key == "location":
+            e.value = "../../etc/passwd"
+    onnx.save(m, str(sub / "ext.onnx"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    _one_line_exit_2(["onnx", str(sub / "ext.onnx"), "--input", "batch=1"], capsys,
+                     "outside the model's folder")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before   # nothing written

@@ -1,0 +1,223 @@
+"""The cross-check: analytic vs torch vs onnx vs fvcore, per layer, with verdicts.
+
+Every archspec goes through every witness that can run it; the tests assert which witness ran
+at which size, that parameters agree exactly everywhere, and that matrix FLOPs agree exactly
+or differ by exactly what the witness says it cannot see.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from estimator.count import Count, CountResult, LayerRow
+from estimator.crosscheck import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHSPECS = sorted((ROOT / "archspecs").glob("*.yaml"))
+
+HAND = """
+name: hand-transformer
+citation: a hand-made test spec
+domain: language
+input: {tokens: T}
+vars: {T: 4, vocab: 10, d: 8, heads: 2, ffn: 16}
+reduced: {d: 4, ffn: 8}
+layers:
+  - {kind: embedding, name: wte, vocab: vocab, dim: d}
+  - kind: residual
+    name: attn_block
+    layers:
+      - {kind: layernorm, name: ln}
+      - {kind: attention, name: attn, heads: heads, causal: true}
+  - kind: residual
+    name: mlp_block
+    layers:
+      - {kind: layernorm, name: ln}
+      - {kind: mlp, name: mlp, hidden: ffn, activation: relu}
+  - {kind: linear, name: head, out: vocab, bias: false, tie: wte}
+"""
+
+
+def _res(rows, total, unknown=None, source="w"):
+    return CountResult("m", total, [LayerRow(p, k, c, leaf=leaf, depth=p.count(".") + 1)
+                                    for p, k, c, leaf in rows],
+                       source=source, unknown_ops=unknown or {})
+
+
+# ------------------------------------------------------------------ compare(), no torch
+
+def _analytic():
+    # attn = q (10 params, 100 FLOPs) + sdpa (0, 40) + o (10, 100); mlp (20, 200)
+    rows = [("attn", "attention", Count(20, 20, 240), False),
+            ("attn.q", "part", Count(10, 10, 100), True),
+            ("attn.sdpa", "part", Count(0, 0, 40), True),
+            ("attn.o", "part", Count(10, 10, 100), True),
+            ("mlp", "mlp", Count(20, 20, 200), True)]
+    return _res(rows, Count(40, 40, 440), source="analytic")
+
+
+def test_compare_exact_and_remainder_rule():
+    # a witness whose module tree has no 'attn.sdpa': that row takes attn's own remainder,
+    # 240 - 100 - 100 = 40 FLOPs and 20 - 10 - 10 = 0 params
+    w = _res([("attn", "m", Count(20, 20, 240), False), ("attn.q", "m", Count(10, 10, 100), True),
+              ("attn.o", "m", Count(10, 10, 100), True), ("mlp", "m", Count(20, 20, 200), True)],
+             Count(40, 40, 440))
+    cells, total = compare(_analytic(), w)
+    assert {p: c.verdict for p, c in cells.items()} == {p: "ok" for p in cells}
+    assert (cells["attn.sdpa"].params, cells["attn.sdpa"].forward_flops) == (0, 40)
+    assert total.verdict == "ok"
+
+
+def test_compare_explained_only_when_exact():
+    # the witness skips SDPA: attn 240 - 40 = 200 is explained exactly; total 440 - 40 = 400
+    w = _res([("attn", "m", Count(20, 20, 200), False), ("attn.q", "m", Count(10, 10, 100), True),
+              ("attn.o", "m", Count(10, 10, 100), True), ("mlp", "m", Count(20, 20, 200), True)],
+             Count(40, 40, 400), unknown={"aten::scaled_dot_product_attention": 1})
+    cells, total = compare(_analytic(), w)
+    assert cells["attn"].verdict == "explained" and "SDPA: -40 FLOP exactly" in cells["attn"].note
+    assert cells["attn.sdpa"].verdict == "explained"
+    assert total.verdict == "explained"
+    # one FLOP more missing than SDPA accounts for: a disagreement, never "explained"
+    w.total = Count(40, 40, 399)
+    assert compare(_analytic(), w)[1].verdict == "differs"
+
+
+def test_compare_params_are_exact():
+    w = _res([("attn", "m", Count(21, 21, 240), False), ("mlp", "m", Count(20, 20, 200), True)],
+             Count(41, 41, 440))
+    cells, total = compare(_analytic(), w)
+    assert cells["attn"].verdict == "differs" and "params 21 vs analytic 20" in cells["attn"].note
+    assert cells["mlp"].verdict == "ok"
+    # q, sdpa and o all lack a module: not compared ('-'), their parent row is
+    assert cells["attn.q"].verdict == "-"
+    assert total.verdict == "differs"
+
+
+# ------------------------------------------------------------------ the real witnesses
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("fvcore")
+
+from estimator.crosscheck import check  # noqa: E402
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_hand_spec_all_witnesses(tmp_path):
+    p = tmp_path / "hand.yaml"
+    p.write_text(HAND)
+    r = check(p)
+    assert r.ok and r.size == "full" and r.failures == []
+    assert {w: run.status for w, run in r.witnesses.items()} == {
+        "torch": "ran", "onnx": "ran", "fvcore": "ran"}
+    # totals (see tests/test_onnx_export.py): 680 params, 5248 FLOPs; fvcore has no SDPA
+    # handle: 5248 - 512 (scores 2*T*T*heads*4 = 256 and values 256) = 4736, explained
+    t = r.total.cells
+    assert (t["torch"].params, t["torch"].forward_flops, t["torch"].verdict) == (680, 5248, "ok")
+    assert (t["onnx"].params, t["onnx"].forward_flops, t["onnx"].verdict) == (680, 5248, "ok")
+    assert (t["fvcore"].params, t["fvcore"].forward_flops) == (680, 4736)
+    assert t["fvcore"].verdict == "explained" and "SDPA" in t["fvcore"].note
+    rows = {row.path: row for row in r.rows}
+    assert rows["attn_block.attn.sdpa"].cells["onnx"].forward_flops == 512
+    assert rows["mlp_block.mlp.up"].cells["fvcore"].forward_flops == 1024   # 2*4*8*16
+    assert rows["head"].cells["onnx"].params == 0                           # tied
+    d = r.to_dict()
+    assert d["ok"] is True and d["witnesses"]["onnx"]["size"] == "full"
+    assert d["full_size"] is None
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_hand_spec_reduced_records_both_sizes(tmp_path):
+    p = tmp_path / "hand.yaml"
+    p.write_text(HAND)
+    r = check(p, max_full_params=100)
+    assert r.size == "reduced" and r.overrides == {"d": 4, "ffn": 8} and r.ok
+    assert all(run.size == "reduced" for run in r.witnesses.values())
+    # reduced: 212 params, 1600 FLOPs (tests/test_onnx_export.py); full-size totals by
+    # torch and fvcore on the meta device: 680 / 5248 (fvcore 4736, explained)
+    assert (r.total.cells["onnx"].params, r.total.cells["onnx"].forward_flops) == (212, 1600)
+    assert (r.full_size["torch"].params, r.full_size["torch"].forward_flops) == (680, 5248)
+    assert r.full_size["fvcore"].verdict == "explained"
+    assert r.full_witnesses["onnx"].status == "cannot"
+    assert "reduced" in r.full_witnesses["onnx"].reason
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_a_witness_that_cannot_run_says_why(tmp_path):
+    p = tmp_path / "hand.yaml"
+    p.write_text(HAND)
+    r = check(p, witnesses=("torch",))
+    assert r.witnesses["onnx"].status == "cannot" and r.witnesses["onnx"].reason == "not requested"
+    assert r.total.cells["onnx"].verdict == "-" and r.ok
+
+
+# Which size each archspec is compared at (auto: reduced above 100M parameters), and the
+# witnesses expected to run. fvcore has no handle for SDPA or LSTM: "explained" there.
+EXPECTED = {
+    "alexnet": ("full", {"fvcore": "ok"}),
+    "resnet50": ("full", {"fvcore": "ok"}),
+    "transformer-base": ("full", {"fvcore": "explained"}),
+    "vgg16": ("reduced", {"fvcore": "ok"}),
+    "gpt2": ("reduced", {"fvcore": "explained"}),
+    "gpt3-175b": ("reduced", {"fvcore": "explained"}),
+    "mixtral-8x7b": ("reduced", {"fvcore": "explained"}),
+    "lstm-seq2seq": ("reduced", {"fvcore": "explained"}),
+}
+
+
+@functools.cache
+def _checked(name: str):
+    return check(ROOT / "archspecs" / f"{name}.yaml")
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+@pytest.mark.parametrize("spec", [p.stem for p in ARCHSPECS])
+def test_every_archspec_through_every_witness(spec):
+    r = _checked(spec)
+    size, verdicts = EXPECTED.get(spec, (None, {}))
+    if size is not None:
+        assert r.size == size
+    # every witness ran, at the table's size
+    for w, run in r.witnesses.items():
+        assert run.status == "ran", f"{spec}: {w} could not run: {run.reason}"
+        assert run.size == r.size
+    # parameters agree exactly on every row every witness has, and in total
+    for row in r.rows:
+        for w, c in row.cells.items():
+            if c.params is not None:
+                assert c.params == row.analytic.params, f"{spec} {row.path} {w}: {c.note}"
+    for w, c in r.total.cells.items():
+        assert c.params == r.analytic.params
+    # matrix FLOPs: torch and onnx count the same operators -> exact
+    assert r.total.cells["torch"].forward_flops == r.analytic.forward_flops
+    assert r.total.cells["onnx"].forward_flops == r.analytic.forward_flops
+    assert r.total.cells["fvcore"].verdict == verdicts.get("fvcore", r.total.cells["fvcore"].verdict)
+    assert r.ok, r.failures
+    if r.size == "reduced":
+        # the full-size spec, on the meta device: torch exact, fvcore exact or explained
+        assert r.full_size["torch"].params == r.analytic_full.params
+        assert r.full_size["torch"].forward_flops == r.analytic_full.forward_flops
+        assert r.full_size["fvcore"].params == r.analytic_full.params
+        assert r.full_size["fvcore"].verdict in ("ok", "explained")
+        assert r.full_witnesses["onnx"].status == "cannot"
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_published_sizes_seen_by_every_witness():
+    # GPT-3 175B at full size on the meta device: 174,604,259,328 parameters by torch and
+    # fvcore alike (the analytic figure); AlexNet: 60,965,224 by all four witnesses.
+    if not (ROOT / "archspecs" / "gpt3-175b.yaml").exists():
+        pytest.skip("no gpt3-175b archspec")
+    g = _checked("gpt3-175b")
+    assert g.analytic_full.params == g.full_size["torch"].params == g.full_size["fvcore"].params
+    a = _checked("alexnet")
+    assert {c.params for c in a.total.cells.values()} == {60_965_224}
+    assert a.total.cells["onnx"].forward_flops == 1_448_813_632
