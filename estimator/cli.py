@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: a first argument that is not a subcommand (or an option) means ``count``."""
     args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     if args and not args[0].startswith("-") and args[0] not in _command_names():
-        args.insert(0, "count")
+        args.insert(0, "onnx" if args[0].lower().endswith(".onnx") else "count")
     try:
         rc = app(args=args, prog_name="paramcount", standalone_mode=False)
     except PCError as err:
