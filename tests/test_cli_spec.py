@@ -108,7 +108,8 @@ def test_analytic_path_never_imports_torch():
     code = ("import sys; from estimator.cli import main\n"
             "try:\n    main([%r, '--json'])\nexcept SystemExit:\n    pass\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n"
-            "assert 'onnx' not in sys.modules\n" % ALEXNET)
+            "assert 'onnx' not in sys.modules\n"
+            "assert 'numpy' not in sys.modules\n" % ALEXNET)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
 

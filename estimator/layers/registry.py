@@ -162,7 +162,7 @@ class Ctx:
 class LayerSpec(BaseModel):
     """Keys every layer accepts."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     kind: str
     name: Optional[str] = Field(None, description="path segment; default: index in its list",

@@ -21,7 +21,7 @@ from .yamlload import LineDict, line_of
 class InputDecl(BaseModel):
     """One model input (batchless). Exactly one of the keys."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     tokens: Optional[Any] = Field(None, description="a sequence of T token ids: (T,)")
     image: Optional[list[Any]] = Field(None, description="an image (C, H, W)")
     vector: Optional[Any] = Field(None, description="a feature vector (D,)")
@@ -31,7 +31,7 @@ class InputDecl(BaseModel):
 class Published(BaseModel):
     """A figure the source reports, with where it comes from."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     value: Union[float, int, str] = Field(..., description="the figure: 60965224, 65e6 or '65M'")
     source: str = Field(..., description="citation: paper, table or section")
     note: Optional[str] = Field(None, description="how it relates to the count (e.g. rounding)")
@@ -43,7 +43,7 @@ PUBLISHED_KEYS = ("params", "active_params", "forward_flops", "macs", "training_
 class SpecHeader(BaseModel):
     """The top level of a spec file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     name: str = Field(..., description="system name")
     citation: Optional[str] = Field(None, description="the paper or model card the spec follows")
     url: Optional[str] = Field(None, description="link to the source")
