@@ -17,27 +17,7 @@ from estimator.crosscheck import compare
 ROOT = Path(__file__).resolve().parents[1]
 ARCHSPECS = sorted((ROOT / "archspecs").glob("*.yaml"))
 
-HAND = """
-name: hand-transformer
-citation: a hand-made test spec
-domain: language
-input: {tokens: T}
-vars: {T: 4, vocab: 10, d: 8, heads: 2, ffn: 16}
-reduced: {d: 4, ffn: 8}
-layers:
-  - {kind: embedding, name: wte, vocab: vocab, dim: d}
-  - kind: residual
-    name: attn_block
-    layers:
-      - {kind: layernorm, name: ln}
-      - {kind: attention, name: attn, heads: heads, causal: true}
-  - kind: residual
-    name: mlp_block
-    layers:
-      - {kind: layernorm, name: ln}
-      - {kind: mlp, name: mlp, hidden: ffn, activation: relu}
-  - {kind: linear, name: head, out: vocab, bias: false, tie: wte}
-"""
+HAND = (Path(__file__).resolve().parent / "data" / "hand-transformer.yaml").read_text()
 
 
 def _res(rows, total, unknown=None, source="w"):

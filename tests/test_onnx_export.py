@@ -10,6 +10,8 @@ The hand spec below is small enough to count on paper:
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -22,27 +24,7 @@ from estimator.onnx_export import export_spec  # noqa: E402
 
 pytestmark = [pytest.mark.onnx, pytest.mark.torch]
 
-HAND = """
-name: hand-transformer
-citation: a hand-made test spec
-domain: language
-input: {tokens: T}
-vars: {T: 4, vocab: 10, d: 8, heads: 2, ffn: 16}
-reduced: {d: 4, ffn: 8}
-layers:
-  - {kind: embedding, name: wte, vocab: vocab, dim: d}
-  - kind: residual
-    name: attn_block
-    layers:
-      - {kind: layernorm, name: ln}
-      - {kind: attention, name: attn, heads: heads, causal: true}
-  - kind: residual
-    name: mlp_block
-    layers:
-      - {kind: layernorm, name: ln}
-      - {kind: mlp, name: mlp, hidden: ffn, activation: relu}
-  - {kind: linear, name: head, out: vocab, bias: false, tie: wte}
-"""
+HAND = (Path(__file__).resolve().parent / "data" / "hand-transformer.yaml").read_text()
 
 
 @pytest.fixture
