@@ -26,7 +26,18 @@ PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 Precision = Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"]
 TERA = 1e12  # the table stores TFLOP/s (TOP/s for int8)
 
-DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "hardware" / "accelerators.yaml"
+
+
+def _default_table() -> Path:
+    """``hardware/accelerators.yaml`` of a source checkout, else the copy installed with the
+    package (``estimator.hardware_data``, which is the hardware/ folder in the wheel)."""
+    checkout = Path(__file__).resolve().parent.parent / "hardware" / "accelerators.yaml"
+    if checkout.is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "hardware_data" / "accelerators.yaml"
+
+
+DEFAULT_TABLE = _default_table()
 
 # Words that name a vendor or product line rather than the part; a second lookup pass drops
 # them, so "NVIDIA Tesla V100 SXM2" finds the row whose alias is "V100 SXM2".
