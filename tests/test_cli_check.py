@@ -18,7 +18,6 @@ pytest.importorskip("fvcore")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from estimator import crosscheck  # noqa: E402
-from estimator.cli import main  # noqa: E402
 from estimator.count import Count  # noqa: E402
 
 pytestmark = [pytest.mark.onnx, pytest.mark.torch]
@@ -38,13 +37,6 @@ layers:
 # FLOPs:  fc1 2*8*16 = 256, fc2 2*16*3 = 96 -> 352 (every witness counts both Linear layers)
 
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as ei:
-        main(argv)
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 @pytest.fixture
 def spec(tmp_path):
     p = tmp_path / "mlp.yaml"
@@ -52,8 +44,8 @@ def spec(tmp_path):
     return p
 
 
-def test_check_table_and_exit_0(spec, capsys):
-    code, out, err = run(["check", str(spec)], capsys)
+def test_check_table_and_exit_0(spec, cli):
+    code, out, err = cli("check", str(spec))
     assert code == 0, err
     head = next(line for line in out.splitlines() if line.startswith("layer"))
     for col in ("analytic (full)", "torch (full)", "onnx (full)", "fvcore (full)", "verdict"):
@@ -63,8 +55,8 @@ def test_check_table_and_exit_0(spec, capsys):
     assert "verdict: AGREE" in out
 
 
-def test_check_json(spec, capsys):
-    code, out, err = run(["check", str(spec), "--json"], capsys)
+def test_check_json(spec, cli):
+    code, out, err = cli("check", str(spec), "--json")
     assert code == 0
     d = json.loads(out)
     assert d["ok"] is True and d["size"] == "full" and d["failures"] == []
@@ -76,9 +68,9 @@ def test_check_json(spec, capsys):
     assert fc1["onnx"] == {"params": 144, "forward_flops": 256, "verdict": "ok"}
 
 
-def test_check_reduced_size_is_stated(spec, capsys, monkeypatch):
+def test_check_reduced_size_is_stated(spec, cli, monkeypatch):
     monkeypatch.setattr(crosscheck, "MAX_FULL_PARAMS", 100)
-    code, out, _ = run(["check", str(spec)], capsys)
+    code, out, _ = cli("check", str(spec))
     assert code == 0
     assert "size: REDUCED (h=4)" in out
     # reduced: fc1 8*4+4 = 36, fc2 4*3+3 = 15 -> 51 params; 2*8*4 + 2*4*3 = 88 FLOPs
@@ -86,7 +78,7 @@ def test_check_reduced_size_is_stated(spec, capsys, monkeypatch):
     assert "full size (195 params, 352 forward FLOPs analytic)" in out
 
 
-def test_check_disagreement_exits_1(spec, capsys, monkeypatch):
+def test_check_disagreement_exits_1(spec, cli, monkeypatch):
     real = crosscheck.run_torch
 
     def lying_torch(s, size):
@@ -96,31 +88,31 @@ def test_check_disagreement_exits_1(spec, capsys, monkeypatch):
         return run_
 
     monkeypatch.setattr(crosscheck, "run_torch", lying_torch)
-    code, out, _ = run(["check", str(spec)], capsys)
+    code, out, _ = cli("check", str(spec))
     assert code == 1
     assert "DIFF" in out and "DISAGREE" in out and "total: torch" in out
 
 
-def test_check_bad_input_exit_2(tmp_path, capsys):
-    code, out, err = run(["check", str(tmp_path / "missing.yaml")], capsys)
+def test_check_bad_input_exit_2(tmp_path, cli):
+    code, out, err = cli("check", str(tmp_path / "missing.yaml"))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    code, out, err = run(["check", str(tmp_path / "x.yaml"), "--only", "tensorflow"], capsys)
+    code, out, err = cli("check", str(tmp_path / "x.yaml"), "--only", "tensorflow")
     assert code == 2 and "unknown witness" in err
 
 
-def test_export_then_count(spec, tmp_path, capsys):
+def test_export_then_count(spec, tmp_path, cli):
     out_path = tmp_path / "m.onnx"
-    code, out, err = run(["export", str(spec), "-o", str(out_path)], capsys)
+    code, out, err = cli("export", str(spec), "-o", str(out_path))
     assert code == 0, err
     assert out_path.is_file() and "output 1x3 = the spec's declared output" in out
-    code, out, err = run(["onnx", str(out_path), "--json"], capsys)
+    code, out, err = cli("onnx", str(out_path), "--json")
     assert code == 0
     d = json.loads(out)
     assert (d["params"], d["forward_flops"]) == (195, 352)
 
 
-def test_export_refusal_writes_nothing(spec, tmp_path, capsys):
-    code, out, err = run(["export", str(spec), "-o", str(tmp_path / "m.pb")], capsys)
+def test_export_refusal_writes_nothing(spec, tmp_path, cli):
+    code, out, err = cli("export", str(spec), "-o", str(tmp_path / "m.pb"))
     assert code == 2 and out == "" and "must end in .onnx" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.yaml"]
 
@@ -138,8 +130,8 @@ def _graph(tmp_path, nodes, inp_dims, name="g.onnx", opsets=(("", 17),)):
     return p
 
 
-def _one_line_exit_2(argv, capsys, *needles):
-    code, out, err = run(argv, capsys)
+def _one_line_exit_2(cli, argv, *needles):
+    code, out, err = cli(*argv)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
@@ -147,28 +139,28 @@ def _one_line_exit_2(argv, capsys, *needles):
         assert n in lines[0]
 
 
-def test_onnx_bad_inputs(tmp_path, capsys):
+def test_onnx_bad_inputs(tmp_path, cli):
     mm = helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")
     good = _graph(tmp_path, [mm], ["batch", 4])
     # symbolic dim without a shape; then given: 2*(3*4)*4 = 96 FLOPs
-    _one_line_exit_2(["onnx", str(good)], capsys, "'X'", "batch")
-    code, out, _ = run(["onnx", str(good), "--input", "batch=3", "--json"], capsys)
+    _one_line_exit_2(cli, ["onnx", str(good)], "'X'", "batch")
+    code, out, _ = cli("onnx", str(good), "--input", "batch=3", "--json")
     assert code == 0 and json.loads(out)["forward_flops"] == 96
-    code, out, _ = run(["onnx", str(good), "--input", "X=3x4", "--json"], capsys)
+    code, out, _ = cli("onnx", str(good), "--input", "X=3x4", "--json")
     assert code == 0 and json.loads(out)["forward_flops"] == 96
     # truncated file and a file of another format
     cut = tmp_path / "cut.onnx"
     cut.write_bytes(good.read_bytes()[:40])
-    _one_line_exit_2(["onnx", str(cut), "--input", "batch=1"], capsys, "cut.onnx")
+    _one_line_exit_2(cli, ["onnx", str(cut), "--input", "batch=1"], "cut.onnx")
     txt = tmp_path / "notes.onnx"
     txt.write_text("hello, I am not a graph\n")
-    _one_line_exit_2(["onnx", str(txt)], capsys, "notes.onnx")
+    _one_line_exit_2(cli, ["onnx", str(txt)], "notes.onnx")
     # an op without a FLOP formula: refused at the command line (listed with --allow-unknown)
     odd = _graph(tmp_path, [helper.make_node("Warp", ["X"], ["Y"], domain="com.example",
                                              name="/w/Warp")], [1, 4], "odd.onnx",
                  (("", 17), ("com.example", 1)))
-    _one_line_exit_2(["onnx", str(odd)], capsys, "com.example:Warp x1")
-    code, out, _ = run(["onnx", str(odd), "--allow-unknown", "--json"], capsys)
+    _one_line_exit_2(cli, ["onnx", str(odd)], "com.example:Warp x1")
+    code, out, _ = cli("onnx", str(odd), "--allow-unknown", "--json")
     assert code == 0 and json.loads(out)["unknown_ops"] == {"com.example:Warp": 1}
     # external data pointing outside the model's folder
     from onnx.external_data_helper import convert_model_to_external_data
@@ -185,6 +177,6 @@ def test_onnx_bad_inputs(tmp_path, capsys):
             e.value = "../../etc/passwd"
     onnx.save(m, str(sub / "ext.onnx"))
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    _one_line_exit_2(["onnx", str(sub / "ext.onnx"), "--input", "batch=1"], capsys,
+    _one_line_exit_2(cli, ["onnx", str(sub / "ext.onnx"), "--input", "batch=1"],
                      "outside the model's folder")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before   # nothing written

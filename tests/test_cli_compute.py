@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from estimator.cli import main
 
 ARCH = Path(__file__).resolve().parent.parent / "archspecs"
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return e.value.code, out, err
-
-
-def test_xland_line(capsys):
-    code, out, err = run(capsys, "compute", "--hardware", "TPU v3-8", "--chips", "8",
+def test_xland_line(cli):
+    code, out, err = cli("compute", "--hardware", "TPU v3-8", "--chips", "8",
                          "--utilisation", "0.1", "--runs", "32", "--seconds", "7.3e6")
     assert code == 0 and err == ""
     # (8)(4.2e14)(0.1)(32)(7.3e6) = 7.84896e22
@@ -29,8 +21,8 @@ def test_xland_line(capsys):
     assert "BOARD of 4 chips" in out
 
 
-def test_compute_json(capsys):
-    code, out, _ = run(capsys, "compute", "--hardware", "V100", "--gpu-days", "256", "--json")
+def test_compute_json(cli):
+    code, out, _ = cli("compute", "--hardware", "V100", "--gpu-days", "256", "--json")
     assert code == 0
     d = json.loads(out)
     # 256 x 86400 x 1.25e14 x 0.3 = 8.2944e20
@@ -40,8 +32,8 @@ def test_compute_json(capsys):
     assert d["hardware"]["precision"] == "fp16"
 
 
-def test_compute_range(capsys):
-    code, out, _ = run(capsys, "compute", "--hardware", "tpu-v3", "--chips", "8", "--hours",
+def test_compute_range(cli):
+    code, out, _ = cli("compute", "--hardware", "tpu-v3", "--chips", "8", "--hours",
                        "2000", "--utilisation", "0.3-0.5")
     # 8 x 1.23e14 x 7.2e6 = 7.0848e21; x 0.3 = 2.1e21, x 0.5 = 3.5e21, central x sqrt(.15) = 2.7e21
     assert code == 0
@@ -49,8 +41,8 @@ def test_compute_range(capsys):
     assert "low 2.1e21 / central 2.7e21 (geometric mean) / high 3.5e21 FLOP" in out
 
 
-def test_train_gpt3(capsys):
-    code, out, _ = run(capsys, "train", ARCH / "gpt3-175b.yaml", "--tokens", "300e9")
+def test_train_gpt3(cli):
+    code, out, _ = cli("train", ARCH / "gpt3-175b.yaml", "--tokens", "300e9")
     assert code == 0
     # 6 x 1.746e11 x 3e11 = 3.1e23; 3 x 7.348e14 x 1.46e8 = 3.2e23; ratio 1.027
     assert "6·N·D: 6 x 1.746e11 x 3e11 tokens = 3.1e23 FLOP" in out
@@ -58,8 +50,8 @@ def test_train_gpt3(capsys):
     assert "/ 6·N·D = 1.027" in out
 
 
-def test_train_alexnet_json(capsys):
-    code, out, _ = run(capsys, "train", ARCH / "alexnet.yaml", "--examples", "1.2e6",
+def test_train_alexnet_json(cli):
+    code, out, _ = cli("train", ARCH / "alexnet.yaml", "--examples", "1.2e6",
                        "--epochs", "90", "--json")
     assert code == 0
     d = json.loads(out)
@@ -68,28 +60,28 @@ def test_train_alexnet_json(capsys):
     assert d["counting"]["six_nd"] is None
 
 
-def test_train_both_methods_verdicts(capsys):
-    code, out, _ = run(capsys, "train", ARCH / "alexnet.yaml", "--examples", "1.2e6",
+def test_train_both_methods_verdicts(cli):
+    code, out, _ = cli("train", ARCH / "alexnet.yaml", "--examples", "1.2e6",
                        "--epochs", "90", "--hardware", "GTX 580", "--chips", "2", "--days", "5-6")
     assert code == 0
     assert "implied utilisation 0.286-0.344: PLAUSIBLE" in out
     # GPT-3 in one V100-day: implied 3.229e23 / 1.08e19 = 2.99e4 -> impossible, exit 1
-    code, out, err = run(capsys, "train", ARCH / "gpt3-175b.yaml", "--tokens", "300e9",
+    code, out, err = cli("train", ARCH / "gpt3-175b.yaml", "--tokens", "300e9",
                          "--hardware", "V100", "--gpu-days", "1", "--json")
     assert code == 1
     assert json.loads(out)["verdict"] == "impossible"
     assert "above 1" in err and err.count("\n") == 1
 
 
-def test_hardware_list_and_detail(capsys):
-    code, out, _ = run(capsys, "hardware")
+def test_hardware_list_and_detail(cli):
+    code, out, _ = cli("hardware")
     assert code == 0 and "nvidia-h100-sxm" in out and "google-tpu-v3-8" in out
-    code, out, _ = run(capsys, "hardware", "H100 SXM")
+    code, out, _ = cli("hardware", "H100 SXM")
     assert code == 0 and "989.4   <- default" in out and "source:" in out
-    code, out, _ = run(capsys, "hardware", "TITAN X", "--json")
+    code, out, _ = cli("hardware", "TITAN X", "--json")
     ids = [r["id"] for r in json.loads(out)]
     assert "nvidia-gtx-titan-x" in ids and "nvidia-titan-x-pascal" in ids
-    code, out, _ = run(capsys, "hardware", "gtx 1080 ti", "--json")
+    code, out, _ = cli("hardware", "gtx 1080 ti", "--json")
     assert json.loads(out)[0]["default_precision"] == "fp32"
 
 
@@ -109,8 +101,8 @@ def test_hardware_list_and_detail(capsys):
     (["train", ARCH / "alexnet.yaml"], "needs what training saw"),
     (["train", ARCH / "alexnet.yaml", "--tokens", "1e9"], "--examples"),
 ])
-def test_bad_input_exit_2_one_line(capsys, args, needle):
-    code, out, err = run(capsys, *args)
+def test_bad_input_exit_2_one_line(cli, args, needle):
+    code, out, err = cli(*args)
     assert code == 2
     assert needle in err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -20,19 +20,9 @@ class Run:
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
-    """Run the CLI in-process (importing torch once keeps the suite fast)."""
-    from estimator.cli import main
-
-    def _run(*args, cwd=TESTS):
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as ex:
-            main(list(args))
-        out = capsys.readouterr()
-        return Run(ex.value.code, out.out, out.err)
-
-    return _run
+def run(cli):
+    """The CLI in-process, run from the tests folder (where zoo.py lives)."""
+    return lambda *args, cwd=TESTS: Run(*cli(*args, cwd=cwd))
 
 
 def test_console_script_one_line_error():
