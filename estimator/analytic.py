@@ -271,8 +271,7 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
     return result
 
 
-_COUNTED = {"params": "params", "active_params": "active_params",
-            "forward_flops": "forward_flops", "macs": "macs"}
+_COUNTED = ("params", "active_params", "forward_flops", "macs")  # CountResult attributes
 
 
 def compare_published(result: CountResult) -> list[dict[str, Any]]:
@@ -281,8 +280,7 @@ def compare_published(result: CountResult) -> list[dict[str, Any]]:
     Training compute has no counterpart in a forward count (see ``paramcount train``)."""
     out = []
     for key, pub in (result.extra.get("published") or {}).items():
-        attr = _COUNTED.get(key)
-        counted = getattr(result, attr) if attr else None
+        counted = getattr(result, key) if key in _COUNTED else None
         value = pub["value"]
         out.append({"key": key, "published": value, "counted": counted,
                     "ratio": counted / value if counted is not None and value else None,

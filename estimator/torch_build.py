@@ -29,6 +29,8 @@ def _classes():
     class Seq(nn.Module):
         """Layers in order; each output is recorded under its path for ``from:``/``memory:``."""
 
+        needs_env = True
+
         def __init__(self):
             super().__init__()
             self.steps: list[tuple[str, str, str | None]] = []  # (attribute, path, from)
@@ -45,8 +47,7 @@ def _classes():
                 env[path] = x
             return x
 
-    Seq.needs_env = True
-    Seq.forward = Seq.run
+        forward = run
 
     class Repeat(nn.Module):
         """``repeat: N``: children 0..N-1 applied in sequence (the same object when shared)."""

@@ -181,3 +181,21 @@ def test_readme_spec_reference_is_generated_from_the_registry():
     section = readme.split("<!-- kinds:start -->\n")[1].split("<!-- kinds:end -->")[0]
     assert section == render_kinds_markdown(describe_all()), \
         "README spec reference is stale: regenerate it with `paramcount kinds --markdown`"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", [k for k in KINDS if load_all()[k].composite])
+def test_composite_build_on_its_own(kind):
+    """A composite's own ``build`` (outside a spec) gives a module with its analytic parameters
+    that runs on its example input."""
+    torch = pytest.importorskip("torch")
+    from estimator.layers.registry import Ctx
+
+    spec = load_spec(_example_spec(kind))
+    r = analyze(spec)
+    x = next(iter(spec.inputs.values())).shape
+    module = spec.layers[0].build(x, Ctx())
+    assert sum(p.numel() for p in module.parameters()) == r.params
+    with torch.no_grad():
+        y = module(torch.randn(1, *x))
+    assert tuple(y.shape[1:]) == r.output_shape

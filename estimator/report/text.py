@@ -147,7 +147,8 @@ def published_rows(result: CountResult) -> list[dict[str, Any]]:
 
 def to_json(result: CountResult, depth: int | None = None) -> dict[str, Any]:
     d = result.to_dict()
-    d["layers"] = [r.to_dict() for r in _rows(result, depth)]
+    if depth is not None:
+        d["layers"] = [r.to_dict() for r in _rows(result, depth)]
     if "published" in d:
         d["published_check"] = published_rows(result)
     return d
