@@ -26,7 +26,7 @@ ALEXNET = ROOT / "archspecs" / "alexnet.yaml"
 _PEER = """
 import torch
 from estimator.analytic import load_spec
-from estimator.torch_build import build_module, example_inputs
+from estimator.graphs.torch_build import build_module, example_inputs
 spec = load_spec({spec!r})
 model = build_module(spec, 'cpu')
 x = example_inputs(spec, 'cpu')
@@ -35,8 +35,8 @@ x = example_inputs(spec, 'cpu')
 
 JOBS = {
     "python -c 'import torch' (baseline)": [sys.executable, "-c", "import torch"],
-    "paramcount archspecs/alexnet.yaml": [sys.executable, "-m", "estimator.cli", str(ALEXNET)],
-    "paramcount archspecs/alexnet.yaml --json": [sys.executable, "-m", "estimator.cli",
+    "paramcount archspecs/alexnet.yaml": [sys.executable, "-m", "estimator", str(ALEXNET)],
+    "paramcount archspecs/alexnet.yaml --json": [sys.executable, "-m", "estimator",
                                                  str(ALEXNET), "--json"],
     "torch FlopCounterMode on the built AlexNet": [sys.executable, "-c", _PEER.format(
         spec=str(ALEXNET), body="from torch.utils.flop_counter import FlopCounterMode\n"

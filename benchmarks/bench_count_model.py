@@ -71,7 +71,7 @@ def run_tool(tool, model, args, kwargs):
     import torch
 
     if tool == "paramcount":
-        from estimator.torch_count import count_module
+        from estimator.graphs.torch_count import count_module
 
         r = count_module(model, kwargs if kwargs else args[0])
         return r.params, r.forward_flops

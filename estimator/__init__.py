@@ -45,13 +45,13 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
     if isinstance(x, (str, Path)):
         p = Path(x)
         if p.suffix.lower() == ".onnx":
-            from .onnx_count import count_onnx
+            from .graphs.onnx_count import count_onnx
 
             return count_onnx(p, inputs, **kw)
         return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.nn.Module):
-        from .torch_count import count_module
+        from .graphs.torch_count import count_module
 
         return count_module(x, inputs, **kw)
     from .spec.model import Spec
@@ -63,6 +63,6 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
 
 
 def training_compute(*args, **kw):
-    from .compute import training_compute as _tc
+    from .costs.compute import training_compute as _tc
 
     return _tc(*args, **kw)

@@ -187,6 +187,8 @@ class CountResult:
         return d
 
     def __str__(self) -> str:
-        from .report.text import render_plain
-
-        return render_plain(self)
+        """A short summary; the full table is ``estimator.report.render(result)`` (data never
+        imports its renderer)."""
+        active = "" if self.active_params == self.params else f", {self.active_params:,} active"
+        return (f"{self.name}: {self.params:,} params{active}, "
+                f"{self.forward_flops:,} forward FLOPs ({self.macs:,} MACs)")

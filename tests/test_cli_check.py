@@ -17,7 +17,7 @@ pytest.importorskip("fvcore")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from estimator import crosscheck  # noqa: E402
+from estimator.graphs import crosscheck  # noqa: E402
 from estimator.count import Count  # noqa: E402
 
 pytestmark = [pytest.mark.onnx, pytest.mark.torch]

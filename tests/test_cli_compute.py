@@ -110,11 +110,11 @@ def test_bad_input_exit_2_one_line(cli, args, needle):
 
 
 def test_subprocess_entry_point():
-    p = subprocess.run([sys.executable, "-m", "estimator.cli", "compute", "--hardware", "TPU v3-8",
+    p = subprocess.run([sys.executable, "-m", "estimator", "compute", "--hardware", "TPU v3-8",
                         "--chips", "8", "--utilisation", "0.1", "--runs", "32", "--seconds", "7.3e6",
                         "--json"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["flops"] == pytest.approx(7.84896e22)
-    p = subprocess.run([sys.executable, "-m", "estimator.cli", "compute", "--hardware", "nope",
+    p = subprocess.run([sys.executable, "-m", "estimator", "compute", "--hardware", "nope",
                         "--days", "1"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stdout == "" and p.stderr.count("\n") == 1

@@ -18,7 +18,7 @@ ALEXNET = str(ROOT / "archspecs" / "alexnet.yaml")
 
 
 def run(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "estimator.cli", *map(str, args)],
+    p = subprocess.run([sys.executable, "-m", "estimator", *map(str, args)],
                        capture_output=True, text=True, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from estimator import training_compute
-from estimator.compute import judge_utilisation
+from estimator.costs.compute import judge_utilisation
 from estimator.errors import InputError
 from estimator.units import Interval
 

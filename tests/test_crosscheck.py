@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from estimator.count import Count, CountResult, LayerRow
-from estimator.crosscheck import compare
+from estimator.graphs.crosscheck import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHSPECS = sorted((ROOT / "archspecs").glob("*.yaml"))
@@ -82,7 +82,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("fvcore")
 
-from estimator.crosscheck import check  # noqa: E402
+from estimator.graphs.crosscheck import check  # noqa: E402
 
 
 @pytest.mark.onnx

@@ -15,7 +15,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("fvcore")
 
 from estimator.analytic import load_spec  # noqa: E402
-from estimator.crosscheck import check  # noqa: E402
+from estimator.graphs.crosscheck import check  # noqa: E402
 from estimator.layers.registry import REGISTRY, load_all  # noqa: E402
 
 load_all()

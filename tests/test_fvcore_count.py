@@ -14,7 +14,7 @@ from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from estimator.errors import ModelError  # noqa: E402
-from estimator.fvcore_count import count_fvcore  # noqa: E402
+from estimator.graphs.fvcore_count import count_fvcore  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

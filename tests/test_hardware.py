@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from estimator.errors import InputError
-from estimator.hardware import PRECISIONS, load_table, lookup, normalise
+from estimator.costs.hardware import PRECISIONS, load_table, lookup, normalise
 
 TABLE = load_table()
 

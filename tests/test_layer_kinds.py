@@ -12,6 +12,7 @@ import pytest
 
 from estimator.analytic import analyze, load_spec
 from estimator.layers.registry import LayerSpec, load_all
+from estimator.layers.composite import _Composite
 
 KINDS = sorted(load_all())
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,11 +128,11 @@ def test_kind_contract(kind):
     assert cls.EXAMPLE, f"{kind} has no EXAMPLE"
     assert (cls.__doc__ or "").strip(), f"{kind} has no docstring"
     for method in ("output_shape", "formula", "build"):
-        if cls.composite and method in ("output_shape", "formula"):
-            continue  # the walker sums a composite's children; combine() is its shape rule
+        if cls.composite:
+            continue  # the walker sums a composite's children; graphs.torch_build assembles it
         assert getattr(cls, method) is not getattr(LayerSpec, method), f"{kind} lacks {method}"
-    if cls.composite:
-        assert cls.combine is not getattr(LayerSpec, "combine", None)
+    if cls.composite:  # its own part: the shape rule and the torch join of its branches
+        assert cls.combine is not _Composite.combine and cls.join_torch is not _Composite.join_torch
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -159,7 +160,7 @@ def test_kind_matches_torch(kind):
     sizes) and the analytic forward FLOPs by PyTorch's dispatch-level counter; on the CPU it
     runs on real numbers and gives the declared output shape."""
     torch = pytest.importorskip("torch")
-    from estimator.torch_build import build_module, example_inputs
+    from estimator.graphs.torch_build import build_module, example_inputs
     from torchcheck import assert_spec_matches_torch
 
     spec = load_spec(_example_spec(kind))
@@ -186,15 +187,15 @@ def test_readme_spec_reference_is_generated_from_the_registry():
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", [k for k in KINDS if load_all()[k].composite])
 def test_composite_build_on_its_own(kind):
-    """A composite's own ``build`` (outside a spec) gives a module with its analytic parameters
-    that runs on its example input."""
+    """A composite built on its own (outside a spec, by ``build_layers``) gives a module with
+    its analytic parameters that runs on its example input."""
     torch = pytest.importorskip("torch")
-    from estimator.layers.registry import Ctx
+    from estimator.graphs.torch_build import build_layers
 
     spec = load_spec(_example_spec(kind))
     r = analyze(spec)
     x = next(iter(spec.inputs.values())).shape
-    module = spec.layers[0].build(x, Ctx())
+    module = build_layers(spec.layers[:1], x)
     assert sum(p.numel() for p in module.parameters()) == r.params
     with torch.no_grad():
         y = module(torch.randn(1, *x))

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from estimator import count  # noqa: E402
 from estimator.errors import InputError, ModelError  # noqa: E402
-from estimator.onnx_count import count_onnx  # noqa: E402
+from estimator.graphs.onnx_count import count_onnx  # noqa: E402
 
 pytestmark = pytest.mark.onnx
 

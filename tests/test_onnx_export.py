@@ -19,8 +19,8 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from estimator.errors import InputError, ModelError  # noqa: E402
-from estimator.onnx_count import count_onnx  # noqa: E402
-from estimator.onnx_export import export_spec  # noqa: E402
+from estimator.graphs.onnx_count import count_onnx  # noqa: E402
+from estimator.graphs.onnx_export import export_spec  # noqa: E402
 
 pytestmark = [pytest.mark.onnx, pytest.mark.torch]
 

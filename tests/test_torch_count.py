@@ -305,7 +305,7 @@ def test_bad_input_errors():
     with pytest.raises(ModelError, match=r"module '1' \(Linear\(in_features=5.*\(2, 4\)"):
         count(m, (2, 4))
     with pytest.raises(ModelError, match="nn.Module"):
-        from estimator.torch_count import count_module
+        from estimator.graphs.torch_count import count_module
 
         count_module("not a model", (1, 2))
     with pytest.raises(InputError):
@@ -328,8 +328,11 @@ def test_input_forms_and_meta_built_module():
 
 
 def test_print_and_json():
+    from estimator.report import render
+
     r = count(Small(), (1, 3, 8, 8))
-    text = str(r)
+    assert str(r) == "Small: 5,370 params, 37,888 forward FLOPs (18,944 MACs)"
+    text = render(r)
     assert "conv" in text and "5,370" in text and "37,888" in text
     d = json.loads(json.dumps(r.to_dict()))
     assert d["params"] == 5_370 and d["forward_flops"] == 37_888 and d["source"] == "torch"
@@ -342,7 +345,7 @@ def test_spec_built_modules_agree_with_the_analytic_rows():
     carry the same dotted paths as the analytic rows, with the same figures."""
     from pathlib import Path
 
-    torch_build = pytest.importorskip("estimator.torch_build")
+    torch_build = pytest.importorskip("estimator.graphs.torch_build")
     from estimator import analyze, load_spec
 
     root = Path(__file__).resolve().parents[1] / "archspecs"

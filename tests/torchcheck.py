@@ -17,7 +17,7 @@ def assert_spec_matches_torch(spec, result) -> None:
     output shape."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from estimator.torch_build import build_module, example_inputs
+    from estimator.graphs.torch_build import build_module, example_inputs
 
     module = build_module(spec, "meta")
     assert {n for n, _ in module.named_parameters()} == analytic_tensor_names(spec)

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field
 
-from . import costs
+from . import elementwise as costs
 from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
 
 

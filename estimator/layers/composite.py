@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, Optional, Union
 
 from pydantic import Field
 
-from . import costs
+from . import elementwise as costs
 from .registry import Count0, Ctx, Formula, LayerSpec, Shape, ShapeError, numel, register
 
 
@@ -37,10 +37,8 @@ class _Composite(LayerSpec):
     def formula(self, x: Shape, ctx: Ctx) -> Formula:
         return Formula()
 
-    def build(self, x: Shape, ctx: Ctx):  # the container is built by estimator.torch_build
-        from ..torch_build import build_layers
-
-        return build_layers([self], x, ctx)
+    # No build(): containers are assembled by estimator.graphs.torch_build from the walked
+    # tree (a room never imports the code above it); build_layers([layer], x) builds one alone.
 
 
 @register

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional, Union
 
 from pydantic import Field
 
-from . import costs
+from . import elementwise as costs
 from .registry import (Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes,
                        Sizes0, per_dim, register)
 

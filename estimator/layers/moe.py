@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field
 
-from . import costs
+from . import elementwise as costs
 from .mlp import ACTIVATIONS, mlp_formula, torch_activation
 from .registry import Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
 

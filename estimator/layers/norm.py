@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from . import costs
+from . import elementwise as costs
 from .registry import Ctx, Formula, LayerSpec, Number, Param, Shape, ShapeError, Size, numel, register
 
 

@@ -1,4 +1,4 @@
-"""Text and JSON renderings of a cross-check (:class:`estimator.crosscheck.CheckResult`).
+"""Text and JSON renderings of a cross-check (:class:`estimator.graphs.crosscheck.CheckResult`).
 
 Formatting only. Each witness column shows the witness's parameters and forward FLOPs for
 the row and its verdict: ``ok`` (exact), ``expl`` (differs by exactly what the witness

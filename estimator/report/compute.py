@@ -1,7 +1,7 @@
 """Formatting of training-compute estimates (``paramcount compute`` / ``train``). Formatting only."""
 from __future__ import annotations
 
-from ..compute import (CountingEstimate, HardwareEstimate, TrainingCompute, fmt_flops,
+from ..costs.compute import (CountingEstimate, HardwareEstimate, TrainingCompute, fmt_flops,
                        fmt_utilisation)
 from ..units import Interval, fmt_interval, sci
 

@@ -1,7 +1,7 @@
 """Formatting of the accelerator table (``paramcount hardware``). Formatting only."""
 from __future__ import annotations
 
-from ..hardware import PRECISIONS, Accelerator
+from ..costs.hardware import PRECISIONS, Accelerator
 from ..units import Interval
 
 

@@ -79,7 +79,7 @@ def render(result: CountResult, depth: int | None = None) -> str:
     return _to_text(*parts)
 
 
-render_plain = render
+
 
 
 def totals(result: CountResult) -> list[tuple[str, str, str]]:

@@ -39,6 +39,35 @@ class Published(BaseModel):
 
 PUBLISHED_KEYS = ("params", "active_params", "forward_flops", "macs", "training_compute")
 
+Quantity = Union[int, float, str]
+
+
+class Training(BaseModel):
+    """How the system was trained, as its source reports it (the catalog recomputes training
+    compute from this by both methods). Quantities are numbers or strings ('300B', '1.2e6')."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    tokens: Optional[Quantity] = Field(None, description="training tokens seen (sequence models)")
+    examples: Optional[Quantity] = Field(None, description="training examples per epoch")
+    epochs: Optional[Quantity] = Field(None, description="epochs over the examples (default 1)")
+    generation_passes: Optional[Quantity] = Field(
+        None, description="forward-only passes spent generating data (self-play, rollouts)")
+    hardware: Optional[str] = Field(None, description="accelerator name (paramcount hardware)")
+    chips: Optional[Quantity] = Field(None, description="chips (or boards) used at once")
+    days: Optional[Quantity] = Field(None, description="wall-clock days")
+    hours: Optional[Quantity] = Field(None, description="wall-clock hours")
+    seconds: Optional[Quantity] = Field(None, description="wall-clock seconds")
+    chip_hours: Optional[Quantity] = Field(None, description="chip-hours, summed over chips")
+    precision: Optional[str] = Field(None, description="fp32, bf16, ... (default: the chip's best 16-bit)")
+    utilisation: Optional[Quantity] = Field(None, description="fraction of peak, if reported")
+    runs: Optional[Quantity] = Field(None, description="independent runs counted in the figure")
+    source: str = Field(..., description="citation: table or section giving these figures")
+    note: Optional[str] = Field(None, description="what the figures include, how they were read")
+
+
+PROVENANCE_KEYS = ("aliases", "authors", "title", "venue", "arxiv", "doi", "discrepancy",
+                   "training")
+
 
 class SpecHeader(BaseModel):
     """The top level of a spec file."""
@@ -50,6 +79,16 @@ class SpecHeader(BaseModel):
     year: Optional[int] = Field(None, description="publication year")
     domain: Optional[str] = Field(None, description="vision, language, speech, games, ...")
     description: Optional[str] = Field(None, description="free text")
+    aliases: Optional[list[str]] = Field(
+        None, description="other names the system goes by in datasets (catalog lookup)")
+    authors: Optional[str] = Field(None, description="authors: 'Brown, Mann, Ryder et al.'")
+    title: Optional[str] = Field(None, description="title of the paper or report")
+    venue: Optional[str] = Field(None, description="where it appeared: 'NeurIPS 2020', 'arXiv'")
+    arxiv: Optional[str] = Field(None, description="arXiv id, e.g. '2005.14165'")
+    doi: Optional[str] = Field(None, description="DOI, e.g. '10.1038/nature14236'")
+    discrepancy: Optional[dict[str, str]] = Field(
+        None, description="per published figure: why the count differs from it by more than 1 %")
+    training: Optional[Training] = Field(None, description="training inputs as published")
     notes: Optional[list[str]] = Field(None, description="free text: conventions, differences")
     input: Optional[InputDecl] = Field(None, description="the single input")
     inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
@@ -82,6 +121,7 @@ class Spec:
     notes: list[str] = field(default_factory=list)
     published: dict[str, dict] = field(default_factory=dict)
     reduced: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # aliases, authors, training, ...
     file: str | None = None
     raw: Any = None
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -309,7 +349,15 @@ def parse_spec(raw, file: str | None = None, overrides: dict | None = None) -> S
             raise SpecError("published value must be positive", file=file,
                             line=line_of(raw, ("published", key)), key=f"published.{key}.value")
         published[key] = {"value": value, "source": pub.source, "note": pub.note}
-    return Spec(name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
+    for key in (head.discrepancy or {}):
+        if key not in published:
+            raise SpecError(f"discrepancy.{key}: explains no published figure (published: "
+                            f"{', '.join(published) or 'none'})", file=file,
+                            line=line_of(raw, ("discrepancy", key)), key=f"discrepancy.{key}")
+    provenance = {k: getattr(head, k) for k in PROVENANCE_KEYS if getattr(head, k) is not None}
+    if head.training is not None:
+        provenance["training"] = head.training.model_dump(exclude_none=True)
+    return Spec(provenance=provenance, name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
                 url=head.url, year=head.year, domain=head.domain, description=head.description,
                 notes=list(head.notes or []), published=published, reduced=dict(head.reduced or {}),
                 file=file, raw=raw, overrides=dict(overrides or {}))

@@ -4,14 +4,14 @@ Witnesses, each sharing no counting code with the analytic engine:
 
 * **analytic**: the spec's formulas (:mod:`estimator.analytic`), the reference;
 * **torch**: the spec built as an ``nn.Module`` on the meta device and counted at dispatch
-  level (:func:`estimator.torch_count.count_module`);
+  level (:func:`estimator.graphs.torch_count.count_module`);
 * **onnx**: the same module exported with ``torch.onnx.export``, run by onnxruntime on
   random input of the declared shape (a graph that does not run is not a witness), then
-  counted from its initializers and shape-inferred graph (:mod:`estimator.onnx_count`);
+  counted from its initializers and shape-inferred graph (:mod:`estimator.graphs.onnx_count`);
 * **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module (on
   a CPU build with real weights where fvcore's trace fails on meta tensors, as it does for
   pooling layers, up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per multiply-add
-  (:mod:`estimator.fvcore_count`).
+  (:mod:`estimator.graphs.fvcore_count`).
 
 Tolerances (the verdict of each cell):
 
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .count import Count, CountResult
-from .errors import PCError
-from .units import si
+from ..count import Count, CountResult
+from ..errors import PCError
+from ..units import si
 
 WITNESSES = ("torch", "onnx", "fvcore")
 MAX_FULL_PARAMS = 100_000_000
@@ -396,7 +396,7 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
 
 
 def _sizes(spec, size: str, max_full_params: int):
-    from .analytic import analyze, load_spec
+    from ..analytic import analyze, load_spec
 
     full = analyze(spec)
     if size not in ("auto", "full", "reduced"):
@@ -421,7 +421,7 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
 
     ``size``: "auto" (full up to ``max_full_params``, default :data:`MAX_FULL_PARAMS`,
     otherwise the spec's ``reduced:`` size), "full" or "reduced"."""
-    from .analytic import load_spec
+    from ..analytic import load_spec
 
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS

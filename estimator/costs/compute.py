@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import InputError, PCError
-from .units import Interval, fmt_interval, fmt_quantity, parse_range, sci
+from ..errors import InputError, PCError
+from ..units import Interval, fmt_interval, fmt_quantity, parse_range, sci
 
 class Discrepancy(PCError):
     """The two methods cannot both be right (implied utilisation above 1): exit code 1."""
@@ -329,11 +329,11 @@ class CountingEstimate:
 
 
 def _as_result(model):
-    from .count import CountResult
+    from ..count import CountResult
 
     if isinstance(model, CountResult):
         return model
-    from .analytic import analyze, load_spec
+    from ..analytic import analyze, load_spec
 
     return analyze(load_spec(model))
 

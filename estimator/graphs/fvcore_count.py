@@ -25,8 +25,8 @@ import logging
 import warnings
 from collections import Counter
 
-from .count import Count, CountResult, LayerRow
-from .errors import ModelError, require
+from ..count import Count, CountResult, LayerRow
+from ..errors import ModelError, require
 
 MATRIX_OPS = frozenset({"linear", "matmul", "mm", "addmm", "bmm", "einsum", "conv",
                         "_convolution", "baddbmm"})

@@ -1,4 +1,4 @@
-"""Per-operator FLOP formulas for the dispatch-level counter in :mod:`estimator.torch_count`.
+"""Per-operator FLOP formulas for the dispatch-level counter in :mod:`estimator.graphs.torch_count`.
 
 Every ATen operator the counter sees falls in exactly one class, decided once per overload
 and cached:

@@ -11,7 +11,7 @@ This counter shares no code with the analytic engine or the torch counter: it re
   integer tensors (shapes, axes, indices), rank-0 scalars (epsilons, ``1/sqrt(d)`` scales,
   pad values), ``Constant`` nodes, the running mean/variance of ``BatchNormalization``
   (buffers), and initializers named in the model's ``paramcount.buffers`` metadata (written
-  by :mod:`estimator.onnx_export`, since ONNX itself cannot tell a buffer from a weight).
+  by :mod:`estimator.graphs.onnx_export`, since ONNX itself cannot tell a buffer from a weight).
   Excluded buffers are reported in ``result.extra["buffers"]``.
 * **forward_flops** (2 FLOPs per multiply-add) is the matrix-class work: ``MatMul``,
   ``Gemm``, ``Conv``, ``ConvTranspose``, ``Einsum``, the attention ops (ONNX ``Attention``
@@ -36,8 +36,8 @@ from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .count import Count, CountResult, LayerRow
-from .errors import InputError, ModelError, require
+from ..count import Count, CountResult, LayerRow
+from ..errors import InputError, ModelError, require
 
 # Element types (onnx.TensorProto enum values, spelled out to avoid importing onnx early).
 _FLOAT_TYPES = {1, 10, 11, 16, 17, 18, 19, 20, 23}   # FLOAT, FLOAT16, DOUBLE, BFLOAT16, FLOAT8*, FP4

@@ -7,7 +7,7 @@ How it counts
   apart and never added to ``params``.
 * **FLOPs** come from a ``TorchDispatchMode`` that sees every ATen operator the forward
   dispatches (the principle of PyTorch's ``FlopCounterMode``); the per-operator formulas live
-  in :mod:`estimator.torch_ops`. Matrix-class work goes to ``forward_flops``, elementwise work
+  in :mod:`estimator.graphs.torch_ops`. Matrix-class work goes to ``forward_flops``, elementwise work
   to ``other_flops``, operators it does not know to ``unknown_ops`` (name -> call count).
 * **No real arithmetic.** By default (``device="meta"``) every parameter, buffer and input is
   swapped for a meta tensor for the duration of one forward (``torch.func.functional_call``),
@@ -34,8 +34,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from .count import Count, CountResult, LayerRow
-from .errors import InputError, ModelError, require
+from ..count import Count, CountResult, LayerRow
+from ..errors import InputError, ModelError, require
 
 _INT_INPUT_NAMES = {"input_ids", "attention_mask", "token_type_ids", "position_ids",
                     "decoder_input_ids", "decoder_attention_mask", "labels", "cache_position"}
@@ -659,7 +659,7 @@ def _fake_mode():
 
 
 def _model_error(exc, failed_at, modules, meta) -> Exception:
-    from .errors import PCError
+    from ..errors import PCError
 
     if isinstance(exc, PCError):
         return exc

@@ -19,8 +19,8 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import InputError, PCError
-from .units import Interval
+from ..errors import InputError, PCError
+from ..units import Interval
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 Precision = Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"]
@@ -31,10 +31,10 @@ TERA = 1e12  # the table stores TFLOP/s (TOP/s for int8)
 def _default_table() -> Path:
     """``hardware/accelerators.yaml`` of a source checkout, else the copy installed with the
     package (``estimator.hardware_data``, which is the hardware/ folder in the wheel)."""
-    checkout = Path(__file__).resolve().parent.parent / "hardware" / "accelerators.yaml"
+    checkout = Path(__file__).resolve().parents[2] / "hardware" / "accelerators.yaml"
     if checkout.is_file():
         return checkout
-    return Path(__file__).resolve().parent / "hardware_data" / "accelerators.yaml"
+    return Path(__file__).resolve().parents[1] / "hardware_data" / "accelerators.yaml"
 
 
 DEFAULT_TABLE = _default_table()
@@ -240,7 +240,7 @@ def load_table(path: str | os.PathLike | None = None) -> Table:
 
 @lru_cache(maxsize=4)
 def _load_cached(path: str) -> Table:
-    from .spec.yamlload import load_yaml_file
+    from ..spec.yamlload import load_yaml_file
 
     p = Path(path)
     if not p.is_file():

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 
-from .errors import require
-from .layers.registry import Ctx
+from ..errors import require
+from ..layers.registry import Ctx
 
 
 def _call(module, x, env):
@@ -151,7 +151,7 @@ def build_module(spec, device: str = "meta", *, causal: str = "full"):
     The module is returned in eval mode.
     """
     torch = require("torch", "torch")
-    from .analytic import load_spec, walk
+    from ..analytic import load_spec, walk
 
     spec = load_spec(spec)
     w = walk(spec, causal)
@@ -167,10 +167,10 @@ def build_module(spec, device: str = "meta", *, causal: str = "full"):
     return root
 
 
-def build_layers(layers, x, ctx):
-    """Build a list of parsed layers taking input shape ``x`` as one module (a composite's
-    ``build``): used by the registry-driven tests of composite kinds."""
-    from .spec.model import Input, Spec
+def build_layers(layers, x, ctx=None):
+    """Build a list of parsed layers taking input shape ``x`` as one module, on the default
+    device (a composite on its own: the registry-driven tests of composite kinds)."""
+    from ..spec.model import Input, Spec
 
     spec = Spec(name="layers", layers=list(layers), inputs={"x": Input("x", tuple(x), False)})
     return build_module(spec, device=_default_device())
@@ -186,7 +186,7 @@ def example_inputs(spec, device: str = "meta", batch: int = 1, seed: int = 0) ->
     """One example input per spec input, with a batch dimension: token ids below the smallest
     embedding vocabulary (random integers), float features from a normal distribution."""
     torch = require("torch", "torch")
-    from .analytic import load_spec, walk
+    from ..analytic import load_spec, walk
 
     spec = load_spec(spec)
     w = walk(spec)

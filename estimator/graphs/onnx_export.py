@@ -21,7 +21,7 @@ Choices, and why:
   parameters; random values keep them apart, while genuinely shared tensors stay shared.
 * **Buffers**: ONNX has no notion of a buffer, so the names of the module's buffers that
   became initializers are written into the model metadata ``paramcount.buffers``;
-  :func:`estimator.onnx_count.count_onnx` leaves them out of the parameters.
+  :func:`estimator.graphs.onnx_count.count_onnx` leaves them out of the parameters.
 * **Size**: a spec with more than ``max_full_params`` parameters (analytic count) is
   exported at reduced width/depth from its ``reduced:`` block (``load_spec(path,
   overrides=spec.reduced)``): same structure, fewer units. The report says so.
@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ModelError, require
+from ..errors import InputError, ModelError, require
 
 MAX_FULL_PARAMS = 100_000_000          # larger specs are exported at their reduced size
 EXTERNAL_DATA_BYTES = 1_500_000_000    # protobuf's hard limit is 2 GiB per message
@@ -106,7 +106,7 @@ def load_at_size(spec_or_path, size: str = "auto", max_full_params: int = MAX_FU
     ``size`` is "full", "reduced" or "auto" (full unless the analytic parameter count
     exceeds ``max_full_params``).
     """
-    from .analytic import analyze, load_spec
+    from ..analytic import analyze, load_spec
 
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
     full = analyze(spec)

@@ -1,0 +1,4 @@
+"""``python -m estimator`` works like ``paramcount``."""
+from .cli import main
+
+main()

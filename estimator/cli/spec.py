@@ -1,0 +1,60 @@
+"""Spec commands: count (the default), kinds, schema."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from .common import _fail, _out, _parse_sets, _print_json, app
+
+
+@app.command("count")
+def count_cmd(
+    specs: List[Path] = typer.Argument(..., help="One or more spec YAML files."),
+    json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
+    depth: Optional[int] = typer.Option(None, "--depth", help="Collapse the tree below depth N."),
+    causal_half: bool = typer.Option(
+        False, "--causal-half",
+        help="Count causal attention score/value products as half the full matrix."),
+    set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
+) -> None:
+    """Count parameters and FLOPs of spec files (the default command)."""
+    from .. import analytic
+    from ..report import text as report
+
+    overrides = _parse_sets(set_vars)
+    results = [analytic.analyze(analytic.load_spec(p, overrides=overrides),
+                                causal="half" if causal_half else "full") for p in specs]
+    if json_out:
+        data = [report.to_json(r, depth=depth) for r in results]
+        _print_json(data[0] if len(data) == 1 else data)
+    elif len(results) == 1:
+        _out(report.render(results[0], depth=depth))
+    else:
+        _out(report.render_comparison(results))
+
+
+@app.command("kinds")
+def kinds_cmd(json_out: bool = typer.Option(False, "--json", help="Print only JSON."),
+              markdown: bool = typer.Option(False, "--markdown",
+                                            help="Print the README's spec reference.")) -> None:
+    """List every layer kind with its keys and defaults."""
+    from ..layers import registry
+    from ..report import text as report
+
+    kinds = registry.describe_all()
+    if json_out:
+        _print_json(kinds)
+    elif markdown:
+        _out(report.render_kinds_markdown(kinds))
+    else:
+        _out(report.render_kinds(kinds))
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of the spec language (for editors)."""
+    from ..spec.schema import json_schema
+
+    _print_json(json_schema())

@@ -1,0 +1,2 @@
+"""The curator side: the catalog of real architectures with citations, and ``verify`` over
+submitted figures."""
