@@ -163,3 +163,11 @@ def test_catalog_imports_no_torch():
             "print(sorted(m for m in ('torch', 'onnx', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docs_catalog_page_is_generated(cli):
+    """docs/catalog.md is `paramcount catalog --page` (regenerate it after changing a spec)."""
+    code, out, _ = cli("catalog", "--page")
+    assert code == 0
+    assert out == (ARCH.parent / "docs" / "catalog.md").read_text(), \
+        "docs/catalog.md is stale: paramcount catalog --page > docs/catalog.md"

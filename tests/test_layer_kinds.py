@@ -142,15 +142,15 @@ def test_hand_case(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_readme_documents_kind(kind):
-    readme = (ROOT / "README.md").read_text()
-    assert f"#### `{kind}`" in readme, f"README spec reference has no entry for {kind}"
+def test_reference_documents_kind(kind):
+    readme = (ROOT / "docs" / "spec-language.md").read_text()
+    assert f"#### `{kind}`" in readme, f"docs/spec-language.md has no entry for {kind}"
     for key in load_all()[kind].model_fields:
         if key in LayerSpec.model_fields:
             continue
         alias = load_all()[kind].model_fields[key].alias or key
         assert f"`{alias}`" in readme.split(f"#### `{kind}`")[1].split("####")[0], \
-            f"README entry for {kind} does not document key {alias}"
+            f"docs/spec-language.md entry for {kind} does not document key {alias}"
 
 
 @pytest.mark.torch
@@ -174,14 +174,14 @@ def test_kind_matches_torch(kind):
     assert torch.isfinite(y).all()
 
 
-def test_readme_spec_reference_is_generated_from_the_registry():
+def test_spec_reference_is_generated_from_the_registry():
     from estimator.layers.registry import describe_all
     from estimator.report.text import render_kinds_markdown
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "spec-language.md").read_text()
     section = readme.split("<!-- kinds:start -->\n")[1].split("<!-- kinds:end -->")[0]
     assert section == render_kinds_markdown(describe_all()), \
-        "README spec reference is stale: regenerate it with `paramcount kinds --markdown`"
+        "docs/spec-language.md reference is stale: regenerate it with `paramcount kinds --markdown`"
 
 
 @pytest.mark.torch

@@ -24,6 +24,7 @@ def catalog_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print only JSON: a list of rows."),
     csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
     markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
+    page: bool = typer.Option(False, "--page", help="Print the Markdown page docs/catalog.md."),
     plot: Optional[Path] = typer.Option(
         None, "--plot", help="Draw parameters and training compute against year to FILE.png "
                              "or .svg (needs the plot extra: pip install 'paramcount[plot]')."),
@@ -38,8 +39,8 @@ def catalog_cmd(
     if len(words) > 1:
         _fail(f"paramcount catalog: {words[1]!r} is neither a spec file nor a folder "
               "(give one name to look for)")
-    if sum((json_out, csv_out, markdown)) > 1:
-        _fail("paramcount catalog: choose one of --json, --csv, --markdown")
+    if sum((json_out, csv_out, markdown, page)) > 1:
+        _fail("paramcount catalog: choose one of --json, --csv, --markdown, --page")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         _fail(f"--plot {plot}: the file name must end in .png, .svg or .pdf")
     entries = cat.load_catalog(paths or None)
@@ -58,9 +59,11 @@ def catalog_cmd(
         _out(report.to_csv(rows))
     elif markdown:
         _out(report.to_markdown(rows))
+    elif page:
+        _out(report.catalog_page(rows))
     elif words and len(rows) == 1:
         _out(report.render_detail(rows[0]))
     else:
         _out(report.render(rows))
-    if plot is not None and not json_out and not csv_out and not markdown:
+    if plot is not None and not (json_out or csv_out or markdown or page):
         _out(f"plot written to {plot}")
