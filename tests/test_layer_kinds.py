@@ -74,6 +74,10 @@ HAND_CASES = {
     "lrn": (0, 0, 0, 324, (6, 3, 3)),
     # embedding 50 x 8 on 6 ids: 400 params, a gather: 0 FLOPs
     "embedding": (400, 400, 0, 0, (6, 8)),
+    # embedding bag 50 x 8, a bag of 5 ids summed: 400 params, 0 FLOPs; other 5*8 = 40 adds
+    "embedding_bag": (400, 400, 0, 40, (8,)),
+    # dot interaction of 3 vectors of 8: Z = T T^T, 2*3*3*8 = 144 FLOPs; out 8 + 3*2/2 = 11
+    "dot_interaction": (0, 0, 144, 0, (11,)),
     # learned positions, max_len 10, d 8: 80 params; 6*8 = 48 adds
     "pos_embedding": (80, 80, 0, 48, (6, 8)),
     # attention d 16, h 4, kv 2, e 4, T = S = 6, biases on:

@@ -13,7 +13,9 @@ Status of an entry:
   params, forward FLOPs, MACs) is within :data:`TOLERANCE` of the count;
 * ``explained discrepancy``: some figure differs by more, and the spec's ``discrepancy:``
   block says why (a rounded figure, a paper's arithmetic slip, an unstated vocabulary...);
-* ``unexplained discrepancy``: a difference nobody explained. The catalog's tests forbid it.
+* ``unexplained discrepancy``: a difference nobody explained. The catalog's tests forbid it;
+* ``not published``: the source publishes no parameter count (the spec's ``unpublished:`` says
+  what it does publish); the count stands alone.
 
 The library returns data; :mod:`estimator.report.catalog` formats it, the CLI prints it.
 """
@@ -30,7 +32,7 @@ from ..errors import InputError, PCError
 TOLERANCE = 0.01          # 1 %: a published figure further than this needs an explanation
 COUNTED_KEYS = ("params", "active_params", "forward_flops", "macs")
 DOMAINS = ("vision", "language", "speech", "multimodal", "games", "recommendation")
-STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy")
+STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy", "not published")
 
 # the training-block keys handed to training_compute, by method
 _COUNTING_KEYS = ("tokens", "examples", "epochs", "generation_passes")
@@ -137,6 +139,8 @@ class Entry:
     @property
     def status(self) -> str:
         off = [f for f in self.figures if f.within_tolerance is False]
+        if not any(f.counted is not None for f in self.figures):
+            return "not published"
         if not off:
             return "reproduced"
         return ("explained discrepancy" if all(f.explanation for f in off)

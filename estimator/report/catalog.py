@@ -10,7 +10,7 @@ from .text import _table, _to_text
 
 # (header, row key, formatter) of the text and Markdown tables
 _STATUS_SHORT = {"reproduced": "reproduced", "explained discrepancy": "explained",
-                 "unexplained discrepancy": "UNEXPLAINED"}
+                 "unexplained discrepancy": "UNEXPLAINED", "not published": "not published"}
 
 
 _PER = {"token": "tok", "example": "ex"}

@@ -66,7 +66,7 @@ class Training(BaseModel):
 
 
 PROVENANCE_KEYS = ("aliases", "authors", "title", "venue", "arxiv", "doi", "discrepancy",
-                   "training")
+                   "training", "unpublished")
 
 
 class SpecHeader(BaseModel):
@@ -89,6 +89,8 @@ class SpecHeader(BaseModel):
     discrepancy: Optional[dict[str, str]] = Field(
         None, description="per published figure: why the count differs from it by more than 1 %")
     training: Optional[Training] = Field(None, description="training inputs as published")
+    unpublished: Optional[str] = Field(
+        None, description="where the source publishes no parameter count: what it says instead")
     notes: Optional[list[str]] = Field(None, description="free text: conventions, differences")
     input: Optional[InputDecl] = Field(None, description="the single input")
     inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
