@@ -38,6 +38,8 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
 
     * a spec: path to ``.yaml``/``.yml`` or a loaded spec object -> analytic count;
     * an ``.onnx`` path -> ONNX graph count (``inputs`` may give shapes for symbolic dims);
+    * a Hugging Face ``config.json`` path -> the model it describes, built on the meta device
+      and counted on the default input for its kind (``inputs`` overrides);
     * a ``torch.nn.Module`` -> dispatch-level count on ``inputs`` (tensor, tuple, dict or shapes).
     """
     import sys
@@ -48,6 +50,10 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
             from .graphs.onnx_count import count_onnx
 
             return count_onnx(p, inputs, **kw)
+        if p.suffix.lower() == ".json":
+            from .graphs.hf_config import count_config
+
+            return count_config(p, inputs, **kw)
         return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.nn.Module):

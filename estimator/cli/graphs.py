@@ -94,7 +94,8 @@ def _build_model(target: str, kwargs: dict, meta: bool):
 
 @app.command("model")
 def model_cmd(
-    target: str = typer.Argument(..., help="PACKAGE.MODULE:FACTORY returning an nn.Module."),
+    target: str = typer.Argument(..., help="PACKAGE.MODULE:FACTORY returning an nn.Module, or "
+                                             "a Hugging Face config.json."),
     inputs: List[str] = typer.Option(
         [], "--input", "-i",
         help="Input shape, e.g. 1x3x224x224 or 1x128:int64; repeat for several positional "
@@ -117,6 +118,15 @@ def model_cmd(
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs
 
+    if target.lower().endswith(".json"):
+        from ..graphs.hf_config import count_config
+
+        if kwargs or real:
+            _fail("paramcount model CONFIG.json: --kwarg and --real apply to factories only")
+        result = count_config(target, input_shapes_to_inputs(inputs) if inputs else None,
+                              mode="train" if train else "eval", top_k=top_k)
+        _show_model(result, json_out, depth)
+        return
     if not inputs:
         _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224")
     kw = dict(_parse_kwarg(k) for k in kwargs)
@@ -125,6 +135,12 @@ def model_cmd(
     result = count_module(model, shaped, name=target, device="real" if real else "meta",
                           mode="train" if train else "eval", top_k=top_k)
     result.extra["built_on"] = built_on
+    _show_model(result, json_out, depth)
+
+
+def _show_model(result, json_out: bool, depth) -> None:
+    from ..report import text as report
+
     if json_out:
         _print_json(report.to_json(result, depth=depth))
     else:

@@ -535,6 +535,27 @@ def _device_mismatch(exc) -> bool:
     return "meta" in t and ("device" in t or "Device" in t) and not isinstance(exc, _DataDependent)
 
 
+def _value_free_library_paths() -> list:
+    """Make library code that reads tensor values only to choose a faster path take the path
+    that reads none, for a count on meta or fake tensors; returns the undo callables.
+
+    transformers' ``masking_utils`` reads the padding mask to decide whether a causal or
+    bidirectional mask can be dropped in favour of SDPA's ``is_causal`` flag; on meta tensors
+    that read fails (BART, mBART, Pegasus decoders build an all-ones mask first). Answered
+    "keep the mask", SDPA receives it: the matrix FLOPs are the same either way, since the
+    counter counts the full score matrix."""
+    import sys
+
+    mu = sys.modules.get("transformers.masking_utils")
+    undo = []
+    for fname in ("_ignore_causal_mask_sdpa", "_ignore_bidirectional_mask_sdpa"):
+        old = getattr(mu, fname, None) if mu is not None else None
+        if old is not None:
+            setattr(mu, fname, lambda *a, **k: False)
+            undo.append(lambda fname=fname, old=old: setattr(mu, fname, old))
+    return undo
+
+
 def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> dict:
     """One counted forward on ``engine`` ('meta', 'fake' or 'real'); the model is restored."""
     stack: list[str] = []
@@ -573,6 +594,8 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
             # no always_call: after an exception the stack keeps the module that failed
             handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True))
         model.train(mode == "train")
+        if novalues:
+            restore.extend(_value_free_library_paths())
         for b in moe:
             if top_k is not None:  # the override routes too, not only the accounting
                 blk = modules.get(b["block"]) if b["block"] is not None else None
