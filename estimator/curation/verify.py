@@ -658,8 +658,8 @@ def _check_hardware(r: _Row, parts: list, table) -> None:
         alt_iu = c / _capacity(alt, q, hours).capacity
         alt_best = c / _capacity(alt, q, hours, _best_precision(alt)).capacity
         unit = "boards" if alt.kind == "board" else "chips"
-        alt_text = (f"if Hardware quantity counts {alt.id} {unit} "
-                    f"({alt.chips if alt.kind == 'board' else 1} chip(s) each), the utilisation "
+        each = f"{alt.chips} chips each" if alt.kind == "board" else "one chip each"
+        alt_text = (f"if Hardware quantity counts {alt.id} {unit} ({each}), the utilisation "
                     f"is {fmt_utilisation(alt_iu)}")
     verdict, why = judge_utilisation(iu_best)
     if verdict == "impossible":
@@ -668,8 +668,9 @@ def _check_hardware(r: _Row, parts: list, table) -> None:
                   f"{fmt_utilisation(iu_best)} of {_fmt(q.central)} x {acc.id} even at its best "
                   f"dense peak: impossible as chips; {alt_text}", code="board-as-chips", **nums)
             return
-        r.add("hardware", "flagged", f"{what} {_fmt(c.central)} FLOP: {why} ({label}; at the "
-              f"best dense peak it is {fmt_utilisation(iu_best)})",
+        at_best = ("" if best_est.peak.high <= est.peak.high else
+                   f"; at the best dense peak ({best_est.precision}) it is {fmt_utilisation(iu_best)}")
+        r.add("hardware", "flagged", f"{what} {_fmt(c.central)} FLOP: {why} ({label}{at_best})",
               code="impossible-utilisation", **nums)
         return
     verdict, why = judge_utilisation(iu, low=UTILISATION_LOW, high=UTILISATION_HIGH)
@@ -702,7 +703,7 @@ def _compare_compute(r: _Row, c: float, target: float, code: str, what: str, ari
     ratio = c / target
     nums = dict(submitted=c, recomputed=target, ratio=ratio, arithmetic=arithmetic)
     if 1 / COMPUTE_FACTOR <= ratio <= COMPUTE_FACTOR:
-        r.add("compute", "ok", f"Training compute {_fmt(c)} FLOP is {ratio:.3g}x {what} "
+        r.add("compute", "ok", f"Training compute {_fmt(c)} FLOP is {ratio:#.3g}x {what} "
               f"({_fmt(target)}){extra}", **nums)
         return True
     k = _slip(ratio)
@@ -710,7 +711,7 @@ def _compare_compute(r: _Row, c: float, target: float, code: str, what: str, ari
         r.add("compute", "flagged", f"Training compute {_fmt(c)} FLOP is {_slip_words(k)} against "
               f"{what} ({_fmt(target)}): a unit slip?", code="unit-slip", **nums)
     else:
-        r.add("compute", "flagged", f"Training compute {_fmt(c)} FLOP is {ratio:.3g}x {what} "
+        r.add("compute", "flagged", f"Training compute {_fmt(c)} FLOP is {ratio:#.3g}x {what} "
               f"({_fmt(target)}){extra}", code=code, **nums)
     return False
 
