@@ -230,6 +230,14 @@ def parse_cell(text, *, what: str = "value") -> Interval | None:
     s = " ".join(str(text).split())  # trailing spaces, tabs and line breaks inside a cell
     if s.lower() in BLANK_CELLS:
         return None
+    try:  # the common case, a plain number ('3.1E+23', '1200')
+        v = float(s)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(v):
+            raise InputError(f"cannot read {what} {str(text).strip()!r}: not a finite number")
+        return Interval.of(v)
     s = _APPROX.sub("", s).translate(_SUPERSCRIPT).replace("−", "-")
     s = _UNIT_WORD.sub("", s)
     s = _DIGIT_SPACE.sub("", s)

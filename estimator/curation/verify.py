@@ -348,17 +348,36 @@ class SpecInfo:
         return self.active_params < self.params
 
 
-def _catalog_spec(name: str) -> Optional[Path]:
-    """The spec file the catalog holds for a system name or alias, or None.
+def normalise_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
-    The one place that knows the catalog's interface: ``estimator.curation.catalog.lookup(name)
-    -> Entry | None`` with ``Entry.spec`` the archspec path."""
+
+@lru_cache(maxsize=1)
+def _catalog_index() -> dict[str, tuple[str, ...]]:
+    """normalised name, alias or file stem -> the catalog's spec files carrying it.
+
+    The one place that knows the catalog (``estimator.curation.catalog``): its spec files
+    (``spec_files()``) and how ``lookup(name)`` matches a name (the spec's name, its aliases or
+    its file stem, normalised). Only the headers are read here, so a file of 2,000 rows pays
+    for counting just the specs its rows name, not the whole catalog."""
     try:
-        from . import catalog
+        from .catalog import spec_files
     except ImportError:  # the catalog is not in this version
-        return None
-    entry = catalog.lookup(name)
-    return Path(entry.spec) if entry is not None and getattr(entry, "spec", None) else None
+        return {}
+    from ..spec.yamlload import load_yaml_file
+
+    index: dict[str, tuple[str, ...]] = {}
+    for path in spec_files():
+        try:
+            head = load_yaml_file(path)
+        except PCError:
+            continue
+        if not isinstance(head, dict):
+            continue
+        aliases = head.get("aliases") if isinstance(head.get("aliases"), list) else []
+        for n in {normalise_name(x) for x in (head.get("name") or "", path.stem, *aliases) if x}:
+            index[n] = index.get(n, ()) + (str(path),)
+    return index
 
 
 @lru_cache(maxsize=256)
@@ -378,17 +397,22 @@ def _spec_info(path: str) -> SpecInfo:
     from ..analytic import analyze, load_spec
 
     spec = load_spec(p)
-    result = analyze(spec)
-    return SpecInfo(name=spec.name, source=str(p), result=result, params=int(result.params),
+    return _info(spec.name, str(p), analyze(spec), spec.provenance)
+
+
+def _info(name: str, source: str, result, provenance: dict) -> SpecInfo:
+    return SpecInfo(name=name, source=source, result=result, params=int(result.params),
                     active_params=int(result.active_params), tokens=result.tokens,
-                    published=dict(spec.published or {}),
-                    discrepancy=dict((spec.provenance or {}).get("discrepancy") or {}))
+                    published=dict(result.extra.get("published") or {}),
+                    discrepancy=dict((provenance or {}).get("discrepancy") or {}))
 
 
 @lru_cache(maxsize=4096)
 def _catalog_info(name: str) -> Optional[SpecInfo]:
-    path = _catalog_spec(name)
-    return _spec_info(str(path)) if path is not None else None
+    paths = _catalog_index().get(normalise_name(name), ())
+    if len(paths) > 1:
+        raise InputError(f"{name!r} names several catalog systems: {', '.join(paths)}")
+    return _spec_info(paths[0]) if paths else None
 
 
 # ---------------------------------------------------------------------------- the checks
@@ -571,7 +595,7 @@ def _resolve_hardware(r: _Row, table) -> list:
     found = []
     for name in split_names(cell):
         try:
-            acc = table.lookup(name)
+            acc = _lookup_hardware(table, name)
         except InputError as err:
             code = "ambiguous-hardware" if "could mean" in err.message else "unknown-hardware"
             r.add("hardware-names", "flagged", f"{err.message}; the hardware check did not run",
@@ -586,26 +610,72 @@ def _resolve_hardware(r: _Row, table) -> list:
     return found
 
 
+_HW_CACHE: dict = {}
+
+
+def _lookup_hardware(table, name: str):
+    """``table.lookup`` remembered per table and name (datasets repeat a few dozen names
+    thousands of times; an unknown one costs a fuzzy search for suggestions)."""
+    key = (id(table), name)
+    if key not in _HW_CACHE:
+        try:
+            _HW_CACHE[key] = table.lookup(name)
+        except InputError as err:
+            _HW_CACHE[key] = err
+    found = _HW_CACHE[key]
+    if isinstance(found, InputError):
+        raise found
+    return found
+
+
+_BEST: dict = {}
+_OTHER: dict = {}
+
+
+def _other_reading(acc, table):
+    """The other reading of a quantity of ``acc``: the board made of this chip (TPU v3 ->
+    TPU v3-8), or the chip this board is made of (K80 -> one GK210); None if neither."""
+    from ..costs.hardware import boards_of
+
+    key = (id(table), acc.id)
+    if key not in _OTHER:
+        boards = boards_of(acc, table)
+        _OTHER[key] = boards[0] if boards else table.by_id.get(acc.chip) if acc.chip else None
+    return _OTHER[key]
+
+
 def _best_precision(acc) -> Optional[str]:
     """The float precision with the highest dense peak (int8 is not FLOP)."""
-    floats = [p for p in acc.precisions if p != "int8"]
-    return max(floats, key=lambda p: acc.peak_flops(p).high) if floats else None
+    if acc.id not in _BEST:
+        floats = [p for p in acc.precisions if p != "int8"]
+        _BEST[acc.id] = max(floats, key=lambda p: acc.peak_flops(p).high) if floats else None
+    return _BEST[acc.id]
 
 
-def _capacity(acc_or_peak, q: Interval, hours: Interval, precision: Optional[str] = None):
-    """FLOP the hardware could do at 100 %: ``hardware_method`` with utilisation 1."""
+def _capacity(acc_or_peak, q: Interval, hours: Interval):
+    """FLOP the hardware could do at 100 %: ``hardware_method`` with utilisation 1, at the
+    part's default precision (or at the given peak)."""
     from ..costs.compute import hardware_method
 
     if isinstance(acc_or_peak, Interval):
         return hardware_method(peak=(acc_or_peak.low, acc_or_peak.high), chips=(q.low, q.high),
                                hours=(hours.low, hours.high), utilisation=1)
     return hardware_method(hardware=acc_or_peak.id, chips=(q.low, q.high),
-                           hours=(hours.low, hours.high), utilisation=1, precision=precision)
+                           hours=(hours.low, hours.high), utilisation=1)
+
+
+def _at_peak(est, peak: Interval) -> Interval:
+    """The same chips and time at another per-unit peak: capacity x peak / est.peak."""
+    return est.capacity * peak / est.peak
+
+
+def _best_peak(acc) -> tuple[str, Interval]:
+    prec = _best_precision(acc)
+    return prec, acc.peak_flops(prec)
 
 
 def _check_hardware(r: _Row, parts: list, table) -> None:
     from ..costs.compute import fmt_utilisation, judge_utilisation
-    from ..costs.hardware import boards_of
 
     fine_tune = bool(r.text("base_model"))
     c = r.v.get("finetune_compute") if fine_tune else r.v.get("compute")
@@ -631,9 +701,8 @@ def _check_hardware(r: _Row, parts: list, table) -> None:
             r.add("hardware", "not-checkable", "a listed part has no dense peak in the table")
             return
         peak = Interval(min(d.low for d in defaults), max(d.high for d in defaults))
-        best = max(a.peak_flops(_best_precision(a)).high for a in parts)
+        best_prec, best = "best", Interval.of(max(_best_peak(a)[1].high for a in parts))
         est = _capacity(peak, q, hours)
-        best_est = _capacity(Interval.of(best), q, hours)
         names = " / ".join(a.id for a in parts)
         label = f"{names} (peak between theirs)"
         alt = None
@@ -643,20 +712,19 @@ def _check_hardware(r: _Row, parts: list, table) -> None:
             r.add("hardware", "not-checkable", f"{acc.name} has no dense peak in the table")
             return
         est = _capacity(acc, q, hours)
-        best_est = _capacity(acc, q, hours, _best_precision(acc))
+        best_prec, best = _best_peak(acc)
         label = f"{acc.id} at {est.precision}"
         # the other reading of the quantity: boards of this chip, or the chips of this board
-        other = boards_of(acc, table)[:1] or ([table.by_id[acc.chip]] if acc.chip else [])
-        alt = other[0] if other else None
+        alt = _other_reading(acc, table)
     iu = c / est.capacity
-    iu_best = c / best_est.capacity
+    iu_best = c / _at_peak(est, best)
     nums = dict(submitted=c.central, recomputed=est.capacity.central, low=est.capacity.low,
                 high=est.capacity.high, ratio=iu.central,
                 arithmetic=f"{_fmt(c.central)} FLOP / [{est.arithmetic().split(' = ')[0]}] "
                            f"= utilisation {fmt_utilisation(iu)}")
     if alt is not None:
-        alt_iu = c / _capacity(alt, q, hours).capacity
-        alt_best = c / _capacity(alt, q, hours, _best_precision(alt)).capacity
+        alt_iu = c / _at_peak(est, alt.peak_flops(alt.default))
+        alt_best = c / _at_peak(est, _best_peak(alt)[1])
         unit = "boards" if alt.kind == "board" else "chips"
         each = f"{alt.chips} chips each" if alt.kind == "board" else "one chip each"
         alt_text = (f"if Hardware quantity counts {alt.id} {unit} ({each}), the utilisation "
@@ -668,15 +736,15 @@ def _check_hardware(r: _Row, parts: list, table) -> None:
                   f"{fmt_utilisation(iu_best)} of {_fmt(q.central)} x {acc.id} even at its best "
                   f"dense peak: impossible as chips; {alt_text}", code="board-as-chips", **nums)
             return
-        at_best = ("" if best_est.peak.high <= est.peak.high else
-                   f"; at the best dense peak ({best_est.precision}) it is {fmt_utilisation(iu_best)}")
+        at_best = ("" if best.high <= est.peak.high else
+                   f"; at the best dense peak ({best_prec}) it is {fmt_utilisation(iu_best)}")
         r.add("hardware", "flagged", f"{what} {_fmt(c.central)} FLOP: {why} ({label}{at_best})",
               code="impossible-utilisation", **nums)
         return
     verdict, why = judge_utilisation(iu, low=UTILISATION_LOW, high=UTILISATION_HIGH)
     if verdict == "impossible":  # above 1 at the default precision, possible at the best one
         r.add("hardware", "flagged", f"{why} at {est.precision} ({label}); possible only at "
-              f"{best_est.precision} (utilisation {fmt_utilisation(iu_best)})",
+              f"{best_prec} (utilisation {fmt_utilisation(iu_best)})",
               code="suspicious-utilisation", **nums)
         return
     if verdict == "suspicious":
