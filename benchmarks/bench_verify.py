@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -97,15 +98,20 @@ def write_file(path: Path, n: int, seed: int) -> Path:
     return path
 
 
-def timed(cmd: list[str], repeat: int) -> float:
-    times = []
+def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU (user + system) seconds of a fresh process. CPU time is the steadier
+    figure on a shared machine: wall time there includes waiting for a core."""
+    walls, cpus = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        times.append(time.perf_counter() - t)
+        walls.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if p.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr.strip()[-300:]}")
-    return statistics.median(times)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -123,12 +129,12 @@ def main() -> None:
             [sys.executable, "-m", "estimator", "verify", str(path), "--format", "json", "-o",
              str(path.with_suffix(".report.json"))],
     }
-    print("| job | wall (s) | x `python -c \"import csv\"` |")
-    print("|---|---:|---:|")
-    print(f"| python -c 'import csv' (baseline) | {base:.3f} | 1.0 |")
+    print("| job | wall (s) | wall x `import csv` | CPU (s) | CPU x `import csv` |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| python -c 'import csv' (baseline) | {base[0]:.3f} | 1.0 | {base[1]:.3f} | 1.0 |")
     for name, cmd in jobs.items():
-        s = timed(cmd, args.repeat)
-        print(f"| {name} | {s:.3f} | {s / base:.1f} |")
+        wall, cpu = timed(cmd, args.repeat)
+        print(f"| {name} | {wall:.3f} | {wall / base[0]:.1f} | {cpu:.3f} | {cpu / base[1]:.1f} |")
     check = subprocess.run([sys.executable, "-c", "import sys, estimator.cli as c\n"
                             "try: c.main(['verify', sys.argv[1]])\nexcept SystemExit: pass\n"
                             "sys.stderr.write('torch imported: %s' % ('torch' in sys.modules))",
