@@ -7,6 +7,8 @@ The public API:
 * :func:`load_spec`, :func:`analyze` - the torch-free analytic engine.
 * :class:`Count`, :class:`CountResult` - the records every counter returns.
 * :func:`training_compute` - training compute by operation counting and the hardware method.
+* :func:`verify` - check submitted parameter and compute figures (a CSV / JSON lines path or
+  rows), one record per row.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from .count import Count, CountResult, LayerRow
 from .errors import PCError, SpecError, InputError, ModelError
 
 __all__ = ["count", "load_spec", "analyze", "Count", "CountResult", "LayerRow", "PCError",
-           "SpecError", "InputError", "ModelError", "training_compute"]
+           "SpecError", "InputError", "ModelError", "training_compute", "verify"]
 __version__ = "0.1.0"
 
 
@@ -72,3 +74,9 @@ def training_compute(*args, **kw):
     from .costs.compute import training_compute as _tc
 
     return _tc(*args, **kw)
+
+
+def verify(rows_or_path, **kw):
+    from .curation.verify import verify as _verify
+
+    return _verify(rows_or_path, **kw)

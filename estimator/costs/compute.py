@@ -482,21 +482,23 @@ def fmt_utilisation(iu: Interval) -> str:
     return fmt_interval(iu, lambda v: f"{v:.3g}" if v < 1000 else sci(v, 3))
 
 
-def judge_utilisation(iu: Interval) -> tuple[str, str]:
-    """Verdict on an implied utilisation: above 1 impossible; < 0.05 or > 0.8 suspicious."""
+def judge_utilisation(iu: Interval, *, low: float = SUSPICIOUS_LOW,
+                      high: float = SUSPICIOUS_HIGH) -> tuple[str, str]:
+    """Verdict on an implied utilisation: above 1 impossible; below ``low`` (0.05) or above
+    ``high`` (0.8; ``paramcount verify`` uses 0.75) suspicious."""
     c = iu.central
     text = fmt_utilisation(iu)
     if c > 1:
         return "impossible", (f"implied utilisation {text} is above 1: the hardware cannot "
                               "do the counted work in that time")
-    if c < SUSPICIOUS_LOW:
-        return "suspicious", (f"implied utilisation {text} is below {SUSPICIOUS_LOW}: more "
+    if c < low:
+        return "suspicious", (f"implied utilisation {text} is below {low}: more "
                               "hardware or time than the counted work needs (other runs, data generation?)")
-    if c > SUSPICIOUS_HIGH:
-        return "suspicious", (f"implied utilisation {text} is above {SUSPICIOUS_HIGH}: more "
+    if c > high:
+        return "suspicious", (f"implied utilisation {text} is above {high}: more "
                               "than real training reaches")
     extra = " (but part of the range is above 1)" if iu.high > 1 else ""
-    return "plausible", f"implied utilisation {text} lies in {SUSPICIOUS_LOW}-{SUSPICIOUS_HIGH}{extra}"
+    return "plausible", f"implied utilisation {text} lies in {low}-{high}{extra}"
 
 
 def training_compute(model=None, *, tokens=None, examples=None, epochs=None,

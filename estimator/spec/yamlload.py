@@ -27,7 +27,7 @@ class LineList(list):
     lines: list
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built with it: ~10x faster
     pass
 
 
