@@ -211,8 +211,8 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
 
 def load_all() -> dict[str, type[LayerSpec]]:
     """Import every room so the registry is complete."""
-    from . import (activation, attention, composite, conv, embedding, linear, mlp,  # noqa: F401
-                   moe, norm, pooling, recurrent, shape)
+    from . import (activation, attention, composite, conv, embedding, linear, mla,  # noqa: F401
+                   mlp, moe, norm, pooling, recurrent, shape)
 
     return REGISTRY
 
