@@ -24,11 +24,11 @@ def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
     return t
 
 
-def _to_text(*renderables) -> str:
+def _to_text(*renderables, width: int = 140) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    console = Console(file=buf, width=140, color_system=None, force_terminal=False,
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False,
                       highlight=False, emoji=False, markup=False)
     for r in renderables:
         console.print(r)
