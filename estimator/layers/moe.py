@@ -47,8 +47,8 @@ def _module():
             super().__init__()
             self.top_k, self.scoring = top_k, scoring
             self.router = nn.Linear(d, n_experts, bias=router_bias)
-            if score_bias:  # DeepSeek-V3: added to the affinities for selection only
-                self.router.register_parameter("score_bias", nn.Parameter(torch.zeros(n_experts)))
+            # DeepSeek-V3: added to the affinities for the top-k choice only
+            self.score_bias = nn.Parameter(torch.zeros(n_experts)) if score_bias else None
             self.experts = Experts(n_experts, d, hidden, activation, gated)
             self.shared = mlp_module()(d, shared_hidden, activation, gated, False) if shared_hidden else None
 
@@ -60,8 +60,8 @@ def _module():
                 weights, idx = torch.topk(torch.softmax(logits, dim=-1), self.top_k, dim=-1)
             else:  # sigmoid affinities, top-k on (affinity + bias), weights normalised over the k
                 scores = torch.sigmoid(logits)
-                bias = getattr(self.router, "score_bias", None)
-                idx = torch.topk(scores if bias is None else scores + bias, self.top_k, dim=-1).indices
+                choice = scores if self.score_bias is None else scores + self.score_bias
+                idx = torch.topk(choice, self.top_k, dim=-1).indices
                 weights = scores.gather(-1, idx)
                 weights = weights / weights.sum(dim=-1, keepdim=True)
             y = (self.experts(flat, idx) * weights.unsqueeze(-1)).sum(dim=1)
@@ -129,7 +129,7 @@ class MoE(LayerSpec):
         if self.router_bias:
             p["router.bias"] = Param((e,), "dense")
         if self.score_bias:
-            p["router.score_bias"] = Param((e,), "dense")
+            p["score_bias"] = Param((e,), "dense")  # used by the selection, outside the router
         for name in ("up", "gate", "down") if self.gated else ("up", "down"):
             shape = (e, f, d) if name == "down" else (e, d, f)
             p[f"experts.{name}"] = Param(shape, "expert", active=k * d * f)

@@ -97,7 +97,7 @@ def test_moe_sigmoid_scoring_with_score_bias():
     # experts 5*1*(12*(1+1) + 2*8) = 200 -> 250 (softmax scoring would give 3*4*5 = 60 for the
     # router without the bias: 260)
     assert r.other_flops == 250
-    assert r.layer("0.router").count.params == 36
+    assert r.layer("0.router").count.params == 32  # the score bias sits beside the router
     softmax = analyze(one_layer({**SIGMOID_MOE, "scoring": "softmax", "score_bias": False}, (5, 8)))
     assert softmax.other_flops == 260 and softmax.params == 1184
 
@@ -113,6 +113,20 @@ def test_moe_sigmoid_matches_torch():
     with torch.no_grad():
         y = build_module(spec, "cpu")(*example_inputs(spec, "cpu"))
     assert torch.isfinite(y).all()
+
+
+@pytest.mark.torch
+@pytest.mark.onnx
+def test_moe_sigmoid_and_mla_through_every_witness():
+    """torch, ONNX and fvcore agree with the formulas row by row (the score bias is counted
+    at the layer, where the selection uses it, not inside the router)."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("fvcore")
+    from estimator.graphs.crosscheck import check
+
+    for layer, shape in (({**SIGMOID_MOE, "top_k": 2, "shared_experts": 1}, (5, 8)), (MLA, (6, 16))):
+        r = check(one_layer(layer, shape))
+        assert r.ok, r.failures
 
 
 # -------------------------------------------------------------------------------- specs
