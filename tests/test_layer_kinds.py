@@ -87,6 +87,9 @@ HAND_CASES = {
     # other: biases 6*16 + 6*8 + 6*8 + 6*16 = 288; softmax+scale (3+1)*4*6*6 = 576;
     # rotary 3 * (6*4*4 + 6*2*4) = 432 -> 1296
     "attention": (816, 816, 11520, 1296, (6, 16)),
+    # MLA d 16, h 2, q rank 8, kv rank 6, nope 4, rope 2, v 3, T 6 (see tests/catalog/test_moe.py):
+    # params 128 + 8 + 96 + 128 + 6 + 84 + 96 = 546; FLOPs 7680; other 192 + 144 + 288 + 108 = 732
+    "mla": (546, 546, 7680, 732, (6, 16)),
     # gated MLP (SwiGLU) d 8, f 24, biases: up 8*24+24 = 216, gate 216, down 24*8+8 = 200 -> 632
     # FLOPs 5 tokens * 2 * (3 * 8 * 24) = 5760
     "mlp": (632, 632, 5760, 520, (5, 8)),

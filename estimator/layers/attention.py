@@ -10,15 +10,29 @@ from . import elementwise as costs
 from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
 
 
+def rope_tables(length: int, dim: int):
+    """cos and sin tables (length, dim) of rotary position embedding (Su et al. 2021, RoFormer):
+    fixed rotations, buffers, no parameters."""
+    import torch
+
+    inv = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    ang = torch.outer(torch.arange(length, dtype=torch.float32), inv)
+    ang = torch.cat((ang, ang), dim=-1)
+    return ang.cos(), ang.sin()
+
+
+def rotate(x, cos, sin):
+    """Apply rotary embedding to the last dim of x (halves rotated against each other)."""
+    import torch
+
+    x1, x2 = x.chunk(2, dim=-1)
+    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+
 @functools.cache
 def _module():
-    import torch
     import torch.nn.functional as F
     from torch import nn
-
-    def rotate(x, cos, sin):
-        x1, x2 = x.chunk(2, dim=-1)
-        return x * cos + torch.cat((-x2, x1), dim=-1) * sin
 
     class Attention(nn.Module):
         """q/k/v/o projections around scaled_dot_product_attention (counted as two matmuls)."""
@@ -33,12 +47,10 @@ def _module():
             self.v = nn.Linear(d_kv, kv_heads * head_dim, bias=qkv_bias)
             self.o = nn.Linear(heads * head_dim, d, bias=out_bias)
             self.rotary = rotary_len > 0
-            if self.rotary:  # Su et al. 2021 (RoFormer): fixed rotations, no parameters
-                inv = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-                ang = torch.outer(torch.arange(rotary_len, dtype=torch.float32), inv)
-                ang = torch.cat((ang, ang), dim=-1)
-                self.register_buffer("cos", ang.cos(), persistent=False)
-                self.register_buffer("sin", ang.sin(), persistent=False)
+            if self.rotary:
+                cos, sin = rope_tables(rotary_len, head_dim)
+                self.register_buffer("cos", cos, persistent=False)
+                self.register_buffer("sin", sin, persistent=False)
 
         def forward(self, x, env=None):
             mem = env[self.memory] if self.memory else x
