@@ -217,16 +217,25 @@ class Entry:
 
 
 def _training_compute(result, training: dict):
-    """Both methods from the spec's training block; (TrainingCompute | None, error | None)."""
+    """Both methods from the spec's training block; (TrainingCompute | None, error | None).
+
+    The hardware method needs a chip and a time: chip-hours (already summed over chips, the
+    most direct figure a paper gives) win over chips x wall-clock time, which win over nothing;
+    ``chips`` stays in the block as information when chip-hours are given."""
     from ..costs.compute import training_compute
 
     counting = {k: training[k] for k in _COUNTING_KEYS if k in training}
     hardware = {k: training[k] for k in _HARDWARE_KEYS if k in training}
-    has_time = any(k in hardware for k in ("days", "hours", "seconds", "chip_hours"))
-    if not counting and not (hardware.get("hardware") and has_time):
-        return None, None
-    if not has_time:
+    if "chip_hours" in hardware:
+        for k in ("chips", "days", "hours", "seconds"):
+            hardware.pop(k, None)
+    elif "chips" not in hardware:
         hardware = {}
+    if not hardware.get("hardware") or not any(
+            k in hardware for k in ("days", "hours", "seconds", "chip_hours")):
+        hardware = {}
+    if not counting and not hardware:
+        return None, None
     try:
         return training_compute(result if counting else None, **counting, **hardware), None
     except PCError as err:  # the block is data: one bad field must not hide the entry
