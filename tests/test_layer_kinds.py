@@ -53,6 +53,8 @@ HAND_CASES = {
     "flatten": (0, 0, 0, 0, (18,)),
     "dropout": (0, 0, 0, 0, (8,)),
     "identity": (0, 0, 0, 0, (8,)),
+    # reshape (12,) -> (3, 4): nothing computed
+    "reshape": (0, 0, 0, 0, (3, 4)),
     # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
     "relu": (0, 0, 0, 12, (3, 4)),
     "relu6": (0, 0, 0, 12, (3, 4)),
