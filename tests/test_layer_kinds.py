@@ -53,6 +53,8 @@ HAND_CASES = {
     "flatten": (0, 0, 0, 0, (18,)),
     "dropout": (0, 0, 0, 0, (8,)),
     "identity": (0, 0, 0, 0, (8,)),
+    # transpose (4, 6) -> (6, 4): a view, nothing counted
+    "transpose": (0, 0, 0, 0, (6, 4)),
     # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
     "relu": (0, 0, 0, 12, (3, 4)),
     "relu6": (0, 0, 0, 12, (3, 4)),
@@ -83,6 +85,8 @@ HAND_CASES = {
     # other: biases 6*16 + 6*8 + 6*8 + 6*16 = 288; softmax+scale (3+1)*4*6*6 = 576;
     # rotary 3 * (6*4*4 + 6*2*4) = 432 -> 1296
     "attention": (816, 816, 11520, 1296, (6, 16)),
+    # T5 relative bias, 8 buckets x 4 heads = 32 params; a lookup (0 FLOPs) -> (4, 6, 6)
+    "relative_bias": (32, 32, 0, 0, (4, 6, 6)),
     # gated MLP (SwiGLU) d 8, f 24, biases: up 8*24+24 = 216, gate 216, down 24*8+8 = 200 -> 632
     # FLOPs 5 tokens * 2 * (3 * 8 * 24) = 5760
     "mlp": (632, 632, 5760, 520, (5, 8)),

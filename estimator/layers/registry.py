@@ -212,7 +212,7 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
 def load_all() -> dict[str, type[LayerSpec]]:
     """Import every room so the registry is complete."""
     from . import (activation, attention, composite, conv, embedding, linear, mlp,  # noqa: F401
-                   moe, norm, pooling, recurrent, shape)
+                   moe, norm, pooling, recurrent, relative_bias, shape)
 
     return REGISTRY
 
