@@ -55,6 +55,8 @@ HAND_CASES = {
     "identity": (0, 0, 0, 0, (8,)),
     # transpose (4, 6) -> (6, 4): a view, nothing counted
     "transpose": (0, 0, 0, 0, (6, 4)),
+    # select the first of 5 positions of (5, 8) -> (8,): an index, nothing counted
+    "select": (0, 0, 0, 0, (8,)),
     # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
     "relu": (0, 0, 0, 12, (3, 4)),
     "relu6": (0, 0, 0, 12, (3, 4)),
