@@ -9,7 +9,8 @@ from estimator.costs.inference import (decode_flops, decoder, inference, mha_cac
                                        mla_cache_elems, prefill_flops)
 from estimator.costs.memory import (activation_bytes_per_layer, bytes_per_param,
                                     training_memory)
-from estimator.costs.plan import FITS, plan, system_of
+from estimator.costs.plan import FITS, plan
+from estimator.curation.systems import system_of
 from estimator.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -96,7 +96,8 @@ def plan_cmd(
 ) -> None:
     """Compute-optimal parameters and tokens (Chinchilla approaches 1-3, Besiroglu et al.
     2024), or how far a trained system was from them."""
-    from ..costs.plan import plan, system_of
+    from ..costs.plan import plan
+    from ..curation.systems import system_of
     from ..report import plan as report
 
     p = plan(budget=budget, params=params, tokens=tokens,
