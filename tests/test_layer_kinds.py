@@ -110,6 +110,9 @@ HAND_CASES = {
     # b conv3x3 4->3 p1: 3*36+3 = 111 params, 2*75*36 = 5400 FLOPs -> 121, 5800, 5x5x5;
     # other: biases 50 + 75 = 125
     "parallel": (121, 121, 5800, 125, (5, 5, 5)),
+    # squeeze_excite C 8 -> 2 -> 8 (silu) on 8x5x5: params 8*2+2 + 2*8+8 = 42; FLOPs 2*8*2 + 2*2*8 = 64;
+    # other: pool 200 + biases 2+8 + act 2 + gate 8 + rescale 200 = 420
+    "squeeze_excite": (42, 42, 64, 420, (8, 5, 5)),
 }
 
 
