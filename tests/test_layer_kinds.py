@@ -123,6 +123,15 @@ HAND_CASES = {
     # contrastive_logit: linears a, b 8 -> 4 (36 params, 2*8*4 = 64 FLOPs, 4 bias adds each)
     # + logit_scale 1 = 73 params; FLOPs 64 + 64 + dot 2*4 = 136; other 4 + 4 + norms 6*4 + 2 = 34
     "contrastive_logit": (73, 73, 136, 34, (1,)),
+    # table_conv2d k 3 on 3x6x6, table [[0,1],[1,2],[0,1,2]]: 7 map connections; out 3x4x4;
+    # params 7*9 + 3 = 66; FLOPs 2 * 16 positions * 7 * 9 = 2016; bias 3*16 = 48
+    "table_conv2d": (66, 66, 2016, 48, (3, 4, 4)),
+    # subsample 2x2 on 3x4x4: coefficient + bias per map = 6; other 12 outputs * (3 adds + 2) = 60
+    "subsample": (6, 6, 0, 60, (3, 2, 2)),
+    # scaled_tanh on 3x4: 3 per element = 36
+    "scaled_tanh": (0, 0, 0, 36, (3, 4)),
+    # rbf 6 -> 4 with fixed centres (a buffer): no params; other 3 * 4 * 6 = 72
+    "rbf": (0, 0, 0, 72, (4,)),
 }
 
 

@@ -213,7 +213,7 @@ def load_all() -> dict[str, type[LayerSpec]]:
     """Import every room so the registry is complete."""
     from . import (activation, attention, composite, conv, embedding, linear, mlp,  # noqa: F401
                    moe, norm, pooling, recurrent, shape)
-    from . import contrastive, squeeze_excite, tokens  # noqa: F401
+    from . import contrastive, lenet, squeeze_excite, tokens  # noqa: F401
 
     return REGISTRY
 
