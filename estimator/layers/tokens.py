@@ -18,14 +18,20 @@ def _modules():
     from torch import nn
 
     class PatchEmbed(nn.Module):
-        """(B, C, H, W) -> (B, N, d): a conv with kernel = stride = patch, flattened."""
+        """(B, C, H, W) -> (B, N, d): patches flattened in (C, P, P) order, then one linear
+        map (ViT's Eq. 1); a conv checkpoint's (d, C, P, P) kernel reshapes to this weight."""
 
-        def __init__(self, c, dim, patch, bias):
+        def __init__(self, c, h, w, dim, patch, bias):
             super().__init__()
-            self.proj = nn.Conv2d(c, dim, patch, stride=patch, bias=bias)
+            # the patch grid as constants (not sizes computed from x): ONNX shape inference
+            # then knows every shape after the reshapes
+            self.grid = (c, h // patch, patch, w // patch, patch)
+            self.proj = nn.Linear(c * patch * patch, dim, bias=bias)
 
         def forward(self, x):
-            return self.proj(x).flatten(2).transpose(1, 2)
+            c, gh, p, gw, _ = self.grid
+            x = x.reshape(-1, c, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
+            return self.proj(x.reshape(-1, gh * gw, c * p * p))
 
     class ClassToken(nn.Module):
         """(B, T, d) -> (B, n + T, d): learned tokens put in front."""
@@ -35,7 +41,10 @@ def _modules():
             self.weight = nn.Parameter(torch.zeros(n, dim))
 
         def forward(self, x):
-            return torch.cat([self.weight.expand(x.shape[0], -1, -1), x], dim=1)
+            # broadcast (B, 1, 1) zeros + (n, d) rather than expand(B, n, d): ONNX shape
+            # inference follows the former, not the exporter's Expand pattern
+            tokens = torch.zeros_like(x[:, :1, :1]) + self.weight
+            return torch.cat([tokens, x], dim=1)
 
     class SelectToken(nn.Module):
         """(B, T, d) -> (B, d): the output at one position."""
@@ -58,8 +67,9 @@ def _seq(x: Shape, kind: str) -> None:
 @register
 class PatchEmbed(LayerSpec):
     """Patch embedding: the image cut into P x P patches, each flattened and projected to
-    ``dim`` (x_p E in ViT's Eq. 1), as one convolution with kernel = stride = P:
-    (C, H, W) -> (H/P · W/P, dim)."""
+    ``dim`` (x_p E in ViT's Eq. 1): (C, H, W) -> (H/P · W/P, dim). The same map as a
+    convolution with kernel = stride = P (torchvision's conv_proj, CLIP's conv1), written
+    as the linear map of Eq. 1: weight (dim, C·P·P)."""
 
     kind: Literal["patch_embed"] = "patch_embed"
     dim: Size = Field(..., description="embedding width d")
@@ -84,15 +94,15 @@ class PatchEmbed(LayerSpec):
         """N = (H/P)(W/P) patches; params = d·C·P² (+ d); FLOPs = 2·N·d·C·P² (one
         multiply-add per weight per patch); other = N·d bias adds."""
         n, c, p = self._n(x), x[0], self.patch
-        params = {"proj.weight": Param((self.dim, c, p, p), "conv")}
+        params = {"proj.weight": Param((self.dim, c * p * p), "dense")}
         if self.bias:
-            params["proj.bias"] = Param((self.dim,), "conv")
+            params["proj.bias"] = Param((self.dim,), "dense")
         return Formula(params, flops=2 * n * self.dim * c * p * p,
                        other=costs.BIAS * n * self.dim if self.bias else 0)
 
     def build(self, x: Shape, ctx: Ctx):
         self._n(x)
-        return _modules()[0](x[0], self.dim, self.patch, self.bias)
+        return _modules()[0](*x, self.dim, self.patch, self.bias)
 
 
 @register
