@@ -125,6 +125,28 @@ HAND_CASES = {
     # b conv3x3 4->3 p1: 3*36+3 = 111 params, 2*75*36 = 5400 FLOPs -> 121, 5800, 5x5x5;
     # other: biases 50 + 75 = 125
     "parallel": (121, 121, 5800, 125, (5, 5, 5)),
+    # squeeze_excite C 8 -> 2 -> 8 (silu) on 8x5x5: params 8*2+2 + 2*8+8 = 42; FLOPs 2*8*2 + 2*2*8 = 64;
+    # other: pool 200 + biases 2+8 + act 2 + gate 8 + rescale 200 = 420
+    "squeeze_excite": (42, 42, 64, 420, (8, 5, 5)),
+    # patch_embed 3 -> 6, patch 4 on 3x8x8: N = 2*2 = 4 patches; params 6*3*16 + 6 = 294;
+    # FLOPs 2 * 4 * 6 * 48 = 2304; bias 4*6 = 24
+    "patch_embed": (294, 294, 2304, 24, (4, 6)),
+    # class_token on (4, 6): one learned token, 6 params; (5, 6); a concat, no FLOPs
+    "class_token": (6, 6, 0, 0, (5, 6)),
+    # select_token -1 on (4, 6): a gather, (6,)
+    "select_token": (0, 0, 0, 0, (6,)),
+    # contrastive_logit: linears a, b 8 -> 4 (36 params, 2*8*4 = 64 FLOPs, 4 bias adds each)
+    # + logit_scale 1 = 73 params; FLOPs 64 + 64 + dot 2*4 = 136; other 4 + 4 + norms 6*4 + 2 = 34
+    "contrastive_logit": (73, 73, 136, 34, (1,)),
+    # table_conv2d k 3 on 3x6x6, table [[0,1],[1,2],[0,1,2]]: 7 map connections; out 3x4x4;
+    # params 7*9 + 3 = 66; FLOPs 2 * 16 positions * 7 * 9 = 2016; bias 3*16 = 48
+    "table_conv2d": (66, 66, 2016, 48, (3, 4, 4)),
+    # subsample 2x2 on 3x4x4: coefficient + bias per map = 6; other 12 outputs * (3 adds + 2) = 60
+    "subsample": (6, 6, 0, 60, (3, 2, 2)),
+    # scaled_tanh on 3x4: 3 per element = 36
+    "scaled_tanh": (0, 0, 0, 36, (3, 4)),
+    # rbf 6 -> 4 with fixed centres (a buffer): no params; other 3 * 4 * 6 = 72
+    "rbf": (0, 0, 0, 72, (4,)),
 }
 
 
