@@ -3,6 +3,12 @@
 Only plain YAML data is accepted (mappings, lists, strings, numbers, booleans, null). Tags
 that would construct objects (``!!python/object``...) are refused with their line, and so
 are duplicate keys, which plain PyYAML silently collapses.
+
+Parsing uses libyaml (PyYAML's C loader) where it is installed, so loading is linear and
+fast; the C parser keeps every node's line. Before anything is constructed, the composed
+document is measured: nesting deeper than :data:`~estimator.spec.limits.MAX_YAML_DEPTH` or
+aliases (``*name``) that would expand it by more than
+:data:`~estimator.spec.limits.MAX_ALIAS_NODES` nodes (a "billion laughs" document) are refused.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import SpecError
+from .limits import MAX_ALIAS_NODES, MAX_YAML_DEPTH
 
 
 class LineDict(dict):
@@ -27,8 +34,52 @@ class LineList(list):
     lines: list
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        measure(node)
+        return self.construct_document(node)
+
+
+def measure(root: yaml.Node) -> None:
+    """Refuse a composed document nested too deeply or blown up by aliases.
+
+    One pass over the distinct nodes (an alias is the same node object again): the depth
+    and the expanded size (aliases counted as often as they are used) of each node."""
+    depth: dict[int, int] = {}
+    size: dict[int, int] = {}
+    distinct = 0
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, level, done = stack.pop()
+        kids = _children(node)
+        if done:
+            size[id(node)] = 1 + sum(size[id(k)] for k in kids)
+            continue
+        if level > MAX_YAML_DEPTH:
+            raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (the limit)",
+                            line=node.start_mark.line + 1)
+        if id(node) in depth:
+            if depth[id(node)] >= level:
+                continue  # seen at this depth or deeper: size known or on its way
+        else:
+            distinct += 1
+        depth[id(node)] = level
+        stack.append((node, level, True))
+        stack.extend((k, level + 1, False) for k in kids)
+    if size[id(root)] - distinct > MAX_ALIAS_NODES:
+        raise SpecError(f"YAML aliases (*name) would expand the document by more than "
+                        f"{MAX_ALIAS_NODES:,} nodes (the limit)", line=root.start_mark.line + 1)
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -81,6 +132,9 @@ def load_yaml_text(text: str, file: str | None = None):
         raise SpecError(f"malformed YAML: {what}", file=file, line=line) from None
     except yaml.YAMLError as err:
         raise SpecError(f"malformed YAML: {err}", file=file) from None
+    except RecursionError:  # the pure-Python parser, without libyaml
+        raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (the limit)",
+                        file=file) from None
 
 
 def load_yaml_file(path: str | Path):
