@@ -14,19 +14,49 @@ from .errors import SpecError
 from .layers.registry import Ctx, Formula, LayerSpec, ShapeError
 from .spec.limits import MAX_LAYERS, MAX_ROWS, MAX_TOTAL
 from .spec.model import Spec, key_path, parse_spec
-from .spec.yamlload import line_of, load_yaml_file
+from .spec.yamlload import line_of, load_yaml_file, load_yaml_text
 
 
 def load_spec(source, overrides: dict | None = None) -> Spec:
-    """Load and validate a spec from a path (or a mapping already loaded)."""
+    """Load and validate a spec from a path (or a mapping already loaded). ``overrides``
+    replace variables (on a loaded spec, they add to the overrides it already has)."""
     if isinstance(source, Spec):
         if overrides:
-            return parse_spec(source.raw, source.file, overrides)
+            return _parse(source.raw, source.file, {**source.overrides, **overrides})
         return source
     if isinstance(source, dict):
-        return parse_spec(source, None, overrides)
+        return _parse(source, None, overrides)
     path = Path(source)
-    return parse_spec(load_yaml_file(path), str(source), overrides)
+    return _parse(load_yaml_file(path), str(source), overrides)
+
+
+def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = None) -> Spec:
+    """Load and validate a spec from YAML text (``paramcount -`` reads stdin)."""
+    return _parse(load_yaml_text(text, file), file, overrides)
+
+
+def _parse(raw, file, overrides) -> Spec:
+    try:
+        return parse_spec(raw, file, overrides)
+    except SpecError as err:
+        raise _blame(err, raw, file, overrides) from None
+
+
+def _blame(err: SpecError, raw, file, overrides, causal: str = "full") -> SpecError:
+    """An error that only the overrides cause names them first (``--set layers=0: ...``):
+    the override is what the user must change, not the YAML line it lands on."""
+    def fails(sets) -> bool:
+        try:
+            _count(walk(parse_spec(raw, file, sets), causal, expand=False))
+        except SpecError:
+            return True
+        return False
+
+    if not overrides or fails({}):
+        return err
+    culprits = {k: v for k, v in overrides.items() if fails({k: v})} or overrides
+    sets = ", ".join(f"{k}={v}" for k, v in culprits.items())
+    return SpecError(f"--set {sets}: {err.message}" + (f" (at {err.where})" if err.where else ""))
 
 
 @dataclass
@@ -318,6 +348,14 @@ def walk(spec: Spec, causal: str = "full", expand: bool = True) -> _Walker:
     return w
 
 
+def _count(w: _Walker) -> tuple[list[LayerRow], Count]:
+    compact, total = w.rows(w.alias)
+    if max(total.params, total.forward_flops, total.other_flops) >= MAX_TOTAL:
+        raise SpecError(f"the counts exceed {MAX_TOTAL:.0e} (the limit): the repeats and sizes "
+                        "multiply to more than any float can hold", file=w.spec.file)
+    return compact, total
+
+
 def analyze(spec: Spec, causal: str = "full") -> CountResult:
     """Count a spec: per-layer rows and totals over unique tensors.
 
@@ -326,11 +364,11 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
     """
     if causal not in ("full", "half"):
         raise SpecError(f"causal convention must be 'full' or 'half', got {causal!r}")
-    w = walk(spec, causal, expand=False)
-    compact, total = w.rows(w.alias)
-    if max(total.params, total.forward_flops, total.other_flops) >= MAX_TOTAL:
-        raise SpecError(f"the counts exceed {MAX_TOTAL:.0e} (the limit): the repeats and sizes "
-                        "multiply to more than any float can hold", file=spec.file)
+    try:
+        w = walk(spec, causal, expand=False)
+        compact, total = _count(w)
+    except SpecError as err:
+        raise _blame(err, spec.raw, spec.file, spec.overrides, causal) from None
     rows = expand_rows(compact, MAX_ROWS)
     out = w.out
     kinds = sorted({n.kind for n in w.leaves.values()})
@@ -360,13 +398,18 @@ _COUNTED = ("params", "active_params", "forward_flops", "macs")  # CountResult a
 def compare_published(result: CountResult) -> list[dict[str, Any]]:
     """Each published figure of the spec beside the count (ratio counted / published).
 
-    Training compute has no counterpart in a forward count (see ``paramcount train``)."""
+    Training compute has no counterpart in a forward count (see ``paramcount train``). A
+    spec modified by overrides (``--set``) is not the published model: its figures are shown
+    but not compared (``compared`` False, no ratio)."""
     out = []
+    modified = result.extra.get("overrides") or {}
     for key, pub in (result.extra.get("published") or {}).items():
         counted = getattr(result, key) if key in _COUNTED else None
         value = pub["value"]
+        compared = counted is not None and not modified
         out.append({"key": key, "published": value, "counted": counted,
-                    "ratio": counted / value if counted is not None and value else None,
-                    "exact": counted == value if counted is not None else None,
+                    "ratio": counted / value if compared and value else None,
+                    "exact": counted == value if compared else None,
+                    "compared": compared,
                     "source": pub["source"], "note": pub.get("note")})
     return out

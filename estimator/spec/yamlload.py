@@ -120,6 +120,8 @@ _Loader.add_constructor(None, _refuse)
 
 
 def load_yaml_text(text: str, file: str | None = None):
+    if not text.strip():
+        raise SpecError("empty file: a spec needs at least name, input and layers", file=file)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except SpecError as err:
@@ -151,8 +153,6 @@ def load_yaml_file(path: str | Path):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("not a text file (invalid UTF-8)", file=str(path)) from None
-    if not text.strip():
-        raise SpecError("empty file: a spec needs at least name, input and layers", file=str(path))
     return load_yaml_text(text, file=str(path))
 
 
