@@ -14,7 +14,7 @@ from .errors import SpecError
 from .layers.registry import Ctx, Formula, LayerSpec, ShapeError
 from .spec.limits import MAX_LAYERS, MAX_ROWS, MAX_TOTAL
 from .spec.model import Spec, key_path, parse_spec
-from .spec.yamlload import line_of, load_yaml_file, load_yaml_text
+from .spec.yamlload import line_of, load_yaml_file, load_yaml_text, paused_gc
 
 
 def load_spec(source, overrides: dict | None = None) -> Spec:
@@ -37,7 +37,8 @@ def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = Non
 
 def _parse(raw, file, overrides) -> Spec:
     try:
-        return parse_spec(raw, file, overrides)
+        with paused_gc():
+            return parse_spec(raw, file, overrides)
     except SpecError as err:
         raise _blame(err, raw, file, overrides) from None
 
@@ -365,11 +366,13 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
     if causal not in ("full", "half"):
         raise SpecError(f"causal convention must be 'full' or 'half', got {causal!r}")
     try:
-        w = walk(spec, causal, expand=False)
-        compact, total = _count(w)
+        with paused_gc():
+            w = walk(spec, causal, expand=False)
+            compact, total = _count(w)
     except SpecError as err:
         raise _blame(err, spec.raw, spec.file, spec.overrides, causal) from None
-    rows = expand_rows(compact, MAX_ROWS)
+    with paused_gc():
+        rows = expand_rows(compact, MAX_ROWS)
     out = w.out
     kinds = sorted({n.kind for n in w.leaves.values()})
     notes = list(spec.notes)
