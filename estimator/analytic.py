@@ -266,19 +266,19 @@ class _Walker:
             a, b = leaf.formula.params["weight"].shape, src.formula.params["weight"].shape
             if a != b:
                 raise self.fail(leaf.layer, f"cannot tie weight {a} of '{lpath}' to weight {b} of '{tie}'", "tie")
-            alias[(lpath, "weight")] = (src.path, "weight")
-        # follow chains; a cycle is an error
+            alias[(lpath, "weight")] = (tie, "weight")
+        # follow chains (through the copies standing for others); a cycle is an error
         for key in list(alias):
             seen = [key]
             cur = alias[key]
-            while cur in alias:
+            while (self.canonical(cur[0]), cur[1]) in alias:
                 if cur in seen:
                     leaf = self.leaves[key[0]]
                     chain = " -> ".join(p for p, _ in seen + [cur])
                     raise self.fail(leaf.layer, f"tied/shared weights form a cycle: {chain}",
                                     "tie" if leaf.layer.tie else "share")
                 seen.append(cur)
-                cur = alias[cur]
+                cur = alias[(self.canonical(cur[0]), cur[1])]
             alias[key] = cur
         return alias
 
