@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import _fail, _out, _parse_sets, _print_json, app
+from .common import _fail, _out, _parse_sets, _print_json, app, progress
 import sys
 
 
@@ -103,13 +103,13 @@ def model_cmd(
     kwargs: List[str] = typer.Option([], "--kwarg", "-k",
                                      help="Keyword argument for the factory: NAME=VALUE."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-    depth: Optional[int] = typer.Option(None, "--depth", help="Collapse the tree below depth N."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Collapse the tree below depth N."),
     real: bool = typer.Option(
         False, "--real",
         help="Build the model and run the forward on real (zero) tensors instead of the meta "
              "device: for forwards that branch on data values. Small models only."),
     train: bool = typer.Option(False, "--train", help="Count the forward in training mode."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Override experts per token (MoE)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Override experts per token (MoE)."),
     train_step: bool = typer.Option(
         False, "--train-step",
         help="Count a whole training step on meta: forward, loss, backward (input and weight "
@@ -167,11 +167,12 @@ def _show_model(result, json_out: bool, depth) -> None:
 def check_cmd(
     spec: Path = typer.Argument(..., help="A spec YAML file."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-    depth: Optional[int] = typer.Option(None, "--depth", help="Show layers down to depth N."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Show layers down to depth N."),
     size: str = typer.Option("auto", "--size",
                              help="auto (reduced above 100M parameters), full or reduced."),
     only: Optional[str] = typer.Option(None, "--only",
                                        help="Comma-separated witnesses: torch,onnx,fvcore."),
+    set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
 ) -> None:
     """Cross-check a spec: analytic vs torch vs onnx vs fvcore, layer by layer (exit 1 on a
     disagreement)."""
@@ -188,7 +189,11 @@ def check_cmd(
         if bad:
             raise InputError(f"--only {only!r}: unknown witness {bad[0]!r} "
                              f"(choose from {', '.join(crosscheck.WITNESSES)})")
-    res = crosscheck.check(spec, size=size, witnesses=witnesses)
+    from ..analytic import load_spec
+
+    loaded = load_spec(spec, overrides=_parse_sets(set_vars))
+    with progress(f"checking {spec} ({', '.join(witnesses)})"):
+        res = crosscheck.check(loaded, size=size, witnesses=witnesses)
     if json_out:
         _print_json(report.check_json(res, depth=depth))
     else:
@@ -214,7 +219,8 @@ def export_cmd(
 
     if size not in ("auto", "full", "reduced"):
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
-    rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
+    with progress(f"exporting {spec} to {output}"):
+        rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
     if json_out:
         _print_json(rep.to_dict())
     else:

@@ -47,6 +47,14 @@ def _range(value, name: str, *, at_most: float | None = None) -> Optional[Interv
     return parse_range(value, what=_flag(name), key=None, at_most=at_most)
 
 
+def _whole(iv: Interval, name: str) -> Interval:
+    """Chips and runs are counted in whole units: 1.5 chips is a typo, not a quantity."""
+    for v in (iv.low, iv.high):
+        if not float(v).is_integer():
+            raise InputError(f"{_flag(name)} must be a whole number, got {v:g}")
+    return iv
+
+
 # ------------------------------------------------------------------------- hardware method
 
 _PRECISION_SYNONYMS = {
@@ -230,7 +238,7 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
             units_iv = Interval.of(1)
             assumptions.append(f"1 {acc.kind if acc else 'chip'} (no --chips given)")
         else:
-            units_iv = _range(chips, "chips")
+            units_iv = _whole(_range(chips, "chips"), "chips")
         chip_secs = units_iv * secs
         time_text = f"{fmt_interval(t_iv)} {unit} wall-clock"
     else:
@@ -251,7 +259,7 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
     else:
         util_iv = _range(utilisation, "utilisation", at_most=1.0)
         assumptions.append(f"utilisation {fmt_interval(util_iv)} (given)")
-    runs_iv = Interval.of(1) if runs is None else _range(runs, "runs")
+    runs_iv = Interval.of(1) if runs is None else _whole(_range(runs, "runs"), "runs")
 
     flops = peak_iv * chip_secs * util_iv * runs_iv
     return HardwareEstimate(hardware=acc, precision=prec, precision_defaulted=defaulted,
@@ -419,7 +427,9 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
     if isinstance(pub, dict) and pub.get("value") is not None:
         try:
             published = {"value": parse_range(pub["value"], what="published training_compute").central,
-                         "source": pub.get("source")}
+                         "source": pub.get("source"),
+                         # a model changed by overrides (--set) is not the published one
+                         "modified": dict(result.extra.get("overrides") or {})}
         except InputError:
             published = None
 

@@ -56,7 +56,9 @@ def parse_shape(text: str, torch=None):
     torch = torch or require("torch", "torch")
     s, _, dt = str(text).strip().partition(":")
     try:
-        shape = tuple(int(p) for p in re.split(r"[x,* ]+", s.strip().lower()) if p != "")
+        if not re.fullmatch(r"\d+([x,* ]+\d+)*", s.strip().lower()):
+            raise ValueError(s)
+        shape = tuple(int(p) for p in re.split(r"[x,* ]+", s.strip().lower()))
     except ValueError:
         raise InputError(f"input shape {text!r}: expected sizes like 1x3x224x224 "
                          "(optionally :dtype, e.g. 1x128:int64)") from None

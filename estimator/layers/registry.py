@@ -24,7 +24,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
                       WithJsonSchema)
 
 from ..count import Count
-from ..spec.expr import ExprError, as_int, evaluate
+from ..spec.expr import ExprError, as_int, bounded, evaluate
 
 Shape = tuple  # batchless shape, e.g. (3, 224, 224) or (T, d_model)
 
@@ -36,23 +36,18 @@ def _vars(info: ValidationInfo) -> dict:
 
 
 def _expr_int(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, (str, float, int)) and not isinstance(value, bool):
         try:
-            return as_int(evaluate(value, _vars(info)))
-        except ExprError as err:
-            raise ValueError(str(err)) from None
-    if isinstance(value, float):
-        try:
-            return as_int(value)
+            return as_int(evaluate(value, _vars(info)) if isinstance(value, str) else value)
         except ExprError as err:
             raise ValueError(str(err)) from None
     return value
 
 
 def _expr_num(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, (str, float, int)) and not isinstance(value, bool):
         try:
-            return float(evaluate(value, _vars(info)))
+            return float(bounded(evaluate(value, _vars(info)) if isinstance(value, str) else value))
         except ExprError as err:
             raise ValueError(str(err)) from None
     return value
