@@ -83,7 +83,7 @@ def catalog_cmd(
 
 def _write_page(rows: list, target: Path) -> Path:
     """The page to ``target`` (FILE.html, or DIR/catalog.html, DIR made if need be)."""
-    from .. import __version__
+    from .._version import __version__
     from ..report.catalog_html import page
 
     text = page(rows, version=__version__)
