@@ -53,6 +53,12 @@ HAND_CASES = {
     "flatten": (0, 0, 0, 0, (18,)),
     "dropout": (0, 0, 0, 0, (8,)),
     "identity": (0, 0, 0, 0, (8,)),
+    # reshape (12,) -> (3, 4): nothing computed
+    "reshape": (0, 0, 0, 0, (3, 4)),
+    # transpose (4, 6) -> (6, 4): a view, nothing counted
+    "transpose": (0, 0, 0, 0, (6, 4)),
+    # select the first of 5 positions of (5, 8) -> (8,): an index, nothing counted
+    "select": (0, 0, 0, 0, (8,)),
     # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
     "relu": (0, 0, 0, 12, (3, 4)),
     "relu6": (0, 0, 0, 12, (3, 4)),
@@ -90,6 +96,8 @@ HAND_CASES = {
     # MLA d 16, h 2, q rank 8, kv rank 6, nope 4, rope 2, v 3, T 6 (see tests/catalog/test_moe.py):
     # params 128 + 8 + 96 + 128 + 6 + 84 + 96 = 546; FLOPs 7680; other 192 + 144 + 288 + 108 = 732
     "mla": (546, 546, 7680, 732, (6, 16)),
+    # T5 relative bias, 8 buckets x 4 heads = 32 params; a lookup (0 FLOPs) -> (4, 6, 6)
+    "relative_bias": (32, 32, 0, 0, (4, 6, 6)),
     # gated MLP (SwiGLU) d 8, f 24, biases: up 8*24+24 = 216, gate 216, down 24*8+8 = 200 -> 632
     # FLOPs 5 tokens * 2 * (3 * 8 * 24) = 5760
     "mlp": (632, 632, 5760, 520, (5, 8)),

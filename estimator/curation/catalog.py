@@ -291,18 +291,25 @@ def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
     return [make_entry(p) for p in spec_files(sources)]
 
 
-def _index(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
-    index: dict[str, list[Entry]] = {}
+def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
+    """(name or alias -> entries, spec file stem -> entries), keys normalised."""
+    names: dict[str, list[Entry]] = {}
+    stems: dict[str, list[Entry]] = {}
     for e in entries:
-        for key in {normalise(n) for n in (e.name, e.spec.stem, *e.aliases)}:
-            index.setdefault(key, []).append(e)
-    return index
+        for key in {normalise(n) for n in (e.name, *e.aliases)}:
+            names.setdefault(key, []).append(e)
+        stems.setdefault(normalise(e.spec.stem), []).append(e)
+    return names, stems
 
 
 def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
-    """The one entry whose name, alias or spec file stem equals ``name`` (normalised), or
-    None. An ambiguous name (two systems share it) raises :class:`InputError`."""
-    found = _index(load_catalog() if entries is None else entries).get(normalise(name), [])
+    """The one entry whose name or alias equals ``name`` (normalised), else the one whose spec
+    file stem does ('gpt2' is the file of GPT-2 small, while the alias 'GPT-2' names the
+    1.5B model, as the paper does), else None. A name or alias that two systems share raises
+    :class:`InputError`."""
+    names, stems = _index(load_catalog() if entries is None else entries)
+    key = normalise(name)
+    found = names.get(key) or stems.get(key, [])
     if len(found) > 1:
         raise InputError(f"{name!r} names several catalog systems: "
                          f"{', '.join(e.name for e in found)}")

@@ -212,7 +212,8 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
 def load_all() -> dict[str, type[LayerSpec]]:
     """Import every room so the registry is complete."""
     from . import (activation, attention, composite, conv, embedding, embedding_bag,  # noqa: F401
-                   interaction, linear, mla, mlp, moe, norm, pooling, recurrent, shape)
+                   interaction, linear, mla, mlp, moe, norm, pooling, recurrent, relative_bias,
+                   shape)
 
     return REGISTRY
 
