@@ -55,7 +55,7 @@ def test_hover_text_of_gpt3():
     row = next(r for r in ROWS if r["name"] == "GPT-3 175B")
     text = catalog_html.hover_text(row)
     # 174,604,259,328 / 175e9 = 0.99774
-    assert "params: 174,604,259,328 computed · 175,000,000,000 published (ratio 0.9977)" in text
+    assert "params: 174,604,259,328 computed<br>published: 175,000,000,000 (ratio 0.9977)" in text
     assert "status: reproduced" in text
     assert "architecture: Brown et al." in text and "Table" in text  # the citation's locator
     assert "active params" not in text                               # dense: no active line

@@ -46,7 +46,7 @@ def _hover_esc(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def _wrap(text: str, width: int = 90) -> str:
+def _wrap(text: str, width: int = 64) -> str:
     """Escaped for a hover label, long lines broken with <br>."""
     return "<br>".join(_hover_esc(line) for line in textwrap.wrap(text, width))
 
@@ -65,26 +65,21 @@ def hover_text(row: dict) -> str:
     """What a point of either chart shows: the system's figures with their sources."""
     lines = [f"<b>{_hover_esc(row['name'])}</b> ({row['year']}, "
              f"{_hover_esc(row['domain'] or '-')})"]
-    params = f"params: {_int(row['params'])} computed"
+    lines.append(f"params: {_int(row['params'])} computed")
     if row["published_params"]:
-        params += (f" · {_int(row['published_params'])} published "
-                   f"(ratio {row['params_ratio']:.4f})")
-    lines.append(params)
+        lines.append(f"published: {_int(row['published_params'])} "
+                     f"(ratio {row['params_ratio']:.4f})")
     if row["moe"]:
         lines.append(f"active params (MoE): {_int(row['active_params'])}")
     lines.append(f"forward: {_sci(row['forward_flops_per_unit'])} FLOP per "
                  f"{row['forward_flops_per']}")
-    compute = []
     if row["training_compute"]:
-        compute.append(f"{_sci(row['training_compute'])} recomputed "
-                       f"({row['training_compute_method']})")
+        lines.append(f"training compute: {_sci(row['training_compute'])} FLOP recomputed "
+                     f"({row['training_compute_method']})")
     if row["published_training_compute"]:
-        pub = f"{_sci(row['published_training_compute'])} published"
-        if row["training_compute_ratio"]:
-            pub += f" (ratio {row['training_compute_ratio']:.3f})"
-        compute.append(pub)
-    if compute:
-        lines.append("training compute: " + " · ".join(compute) + " FLOP")
+        ratio = row["training_compute_ratio"]
+        lines.append(f"training compute: {_sci(row['published_training_compute'])} FLOP "
+                     "published" + (f" (ratio {ratio:.3f})" if ratio else ""))
     lines.append(f"status: {row['status']}")
     if row["citation"]:
         lines.append(_wrap(f"architecture: {row['citation']}"))
