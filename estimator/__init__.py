@@ -42,7 +42,9 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
     * an ``.onnx`` path -> ONNX graph count (``inputs`` may give shapes for symbolic dims);
     * a Hugging Face ``config.json`` path -> the model it describes, built on the meta device
       and counted on the default input for its kind (``inputs`` overrides);
-    * a ``torch.nn.Module`` -> dispatch-level count on ``inputs`` (tensor, tuple, dict or shapes).
+    * a ``torch.nn.Module`` -> dispatch-level count on ``inputs`` (tensor, tuple, dict or shapes);
+      ``step="train"`` counts a whole training step instead (forward, loss, backward split
+      into input and weight gradients, optimizer update): a ``TrainStep``.
     """
     import sys
 
@@ -59,6 +61,10 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
         return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.nn.Module):
+        if kw.pop("step", "forward") == "train":
+            from .graphs.train_step import count_train_step
+
+            return count_train_step(x, inputs, **kw)
         from .graphs.torch_count import count_module
 
         return count_module(x, inputs, **kw)

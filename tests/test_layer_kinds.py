@@ -215,3 +215,27 @@ def test_composite_build_on_its_own(kind):
     with torch.no_grad():
         y = module(torch.randn(1, *x))
     assert tuple(y.shape[1:]) == r.output_shape
+
+
+def test_room_map_is_read_from_the_rooms():
+    """`rooms()` (read from the sources, no import) names the module that registers each
+    kind, so a spec imports only the rooms it uses."""
+    from estimator.layers.registry import rooms
+
+    assert {k: cls.__module__.rsplit(".", 1)[1] for k, cls in load_all().items()} == rooms()
+
+
+def test_a_spec_imports_only_the_rooms_it_uses():
+    import ast
+    import subprocess
+    import sys
+
+    code = ("import sys; from estimator.analytic import analyze, load_spec; "
+            "analyze(load_spec('archspecs/alexnet.yaml')); "
+            "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('estimator.layers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout
+    # AlexNet: conv2d, relu, lrn, maxpool, flatten, dropout, linear (+ the registry and the
+    # elementwise cost constants the rooms share)
+    assert ast.literal_eval(out) == ["activation", "conv", "elementwise", "linear", "norm", "pooling",
+                         "registry", "shape"]

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from ..errors import PCError
-from . import catalog, costs, curation, graphs, spec  # noqa: F401  (each module registers its commands)
+from . import budget, catalog, costs, curation, graphs, spec  # noqa: F401  (each registers its commands)
 from .common import app
 
 __all__ = ["app", "main"]

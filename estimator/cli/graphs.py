@@ -110,6 +110,12 @@ def model_cmd(
              "device: for forwards that branch on data values. Small models only."),
     train: bool = typer.Option(False, "--train", help="Count the forward in training mode."),
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Override experts per token (MoE)."),
+    train_step: bool = typer.Option(
+        False, "--train-step",
+        help="Count a whole training step on meta: forward, loss, backward (input and weight "
+             "gradients), optimizer update; the measured backward/forward ratio."),
+    optimizer: str = typer.Option("adamw", "--optimizer",
+                                  help="With --train-step: none, sgd, momentum, adam, adamw."),
 ) -> None:
     """Count an nn.Module built by a factory: params, active params, FLOPs per layer."""
     from ..errors import require
@@ -132,6 +138,16 @@ def model_cmd(
     kw = dict(_parse_kwarg(k) for k in kwargs)
     shaped = input_shapes_to_inputs(inputs)
     model, built_on = _build_model(target, kw, meta=not real)
+    if train_step:
+        from ..graphs.train_step import count_train_step
+        from ..report import train_step as step_report
+
+        ts = count_train_step(model, shaped, name=target, optimizer=optimizer)
+        if json_out:
+            _print_json(step_report.to_json(ts))
+        else:
+            _out(step_report.render(ts, depth=depth))
+        return
     result = count_module(model, shaped, name=target, device="real" if real else "meta",
                           mode="train" if train else "eval", top_k=top_k)
     result.extra["built_on"] = built_on

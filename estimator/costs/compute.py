@@ -283,6 +283,12 @@ class CountingEstimate:
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     published: Optional[dict] = None  # the spec's published training_compute {value, source}
+    ratio_source: Optional[str] = None  # where a measured backward ratio came from
+
+    @property
+    def conventional_flops(self) -> Interval:
+        """The same count with the conventional backward ratio 2 (3 x forward x examples)."""
+        return self.examples_seen * (self.forward_flops * (1 + DEFAULT_BACKWARD_RATIO))
 
     @property
     def total(self) -> Interval:
@@ -323,7 +329,8 @@ class CountingEstimate:
             "generation_passes": self.generation_passes.to_dict() if self.generation_passes else None,
             "generation_flops": self.generation_flops.to_dict() if self.generation_flops else None,
             "flops": t.central, "low": t.low, "high": t.high,
-            "published": self.published,
+            "published": self.published, "ratio_source": self.ratio_source,
+            "conventional_flops": self.conventional_flops.central,
             "inputs": list(self.inputs), "notes": list(self.notes),
         }
 
@@ -340,7 +347,8 @@ def _as_result(model):
 
 def operation_counting(model, *, tokens=None, examples=None, epochs=None,
                        backward_ratio: float = DEFAULT_BACKWARD_RATIO, generation_passes=None,
-                       generation_tokens=None) -> CountingEstimate:
+                       generation_tokens=None,
+                       ratio_source: Optional[str] = None) -> CountingEstimate:
     """Count training FLOPs of a spec (path, Spec or CountResult)."""
     result = _as_result(model)
     F = int(result.forward_flops)
@@ -379,8 +387,9 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
     if epochs is not None and tokens is not None:
         inputs.append(f"--tokens per epoch x {fmt_interval(ep)} epochs")
     training = ex * (F * (1 + ratio))
-    inputs.append(f"backward/forward ratio {fmt_quantity(ratio)}"
-                  + (" (default)" if ratio == DEFAULT_BACKWARD_RATIO else " (given)"))
+    inputs.append(f"backward/forward ratio {fmt_quantity(ratio, 6)}" + (
+        f" ({ratio_source})" if ratio_source else
+        " (default)" if ratio == DEFAULT_BACKWARD_RATIO else " (given)"))
 
     six = None
     if transformer and tok is not None:
@@ -418,7 +427,8 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
                             active_params=result.active_params, transformer=transformer, moe=moe,
                             backward_ratio=ratio, examples_seen=ex, tokens_seen=tok,
                             training_flops=training, six_nd=six, generation_passes=gen_passes,
-                            generation_flops=gen_flops, inputs=inputs, notes=notes)
+                            generation_flops=gen_flops, inputs=inputs, notes=notes,
+                            ratio_source=ratio_source)
 
 
 # ------------------------------------------------------------------------------ together
@@ -506,7 +516,8 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
                      generation_tokens=None, hardware: Optional[str] = None, chips=None,
                      seconds=None, hours=None, days=None, gpu_hours=None, gpu_days=None,
                      chip_hours=None, chip_days=None, precision: Optional[str] = None,
-                     utilisation=None, runs=None, peak=None) -> TrainingCompute:
+                     utilisation=None, runs=None, peak=None,
+                     ratio_source: Optional[str] = None) -> TrainingCompute:
     """Training compute by operation counting (``model`` + tokens/examples), by the hardware
     method (``hardware`` + time), or both with the implied utilisation and a verdict.
 
@@ -533,7 +544,8 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
         counting = operation_counting(model, tokens=tokens, examples=examples, epochs=epochs,
                                       backward_ratio=backward_ratio,
                                       generation_passes=generation_passes,
-                                      generation_tokens=generation_tokens)
+                                      generation_tokens=generation_tokens,
+                                      ratio_source=ratio_source)
     hw = hardware_method(**hw_inputs) if want_hw else None
     out = TrainingCompute(counting=counting, hardware=hw)
     if counting and hw:

@@ -12,7 +12,11 @@ A room (one file per layer family) defines, per kind, a pydantic config model de
 """
 from __future__ import annotations
 
+import functools
+import importlib
 import math
+import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Optional, Union
 
@@ -209,12 +213,35 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
     return cls
 
 
-def load_all() -> dict[str, type[LayerSpec]]:
-    """Import every room so the registry is complete."""
-    from . import (activation, attention, composite, conv, embedding, embedding_bag,  # noqa: F401
-                   interaction, linear, mla, mlp, moe, norm, pooling, recurrent, relative_bias,
-                   shape)
+_NOT_ROOMS = {"registry", "elementwise"}
+_KIND_DECL = re.compile(r'kind:\s*Literal\[\s*"([^"]+)"\s*\]')
 
+
+@functools.cache
+def rooms() -> dict[str, str]:
+    """kind -> the room (module of this package) that declares it, read from each room's
+    source (its ``kind: Literal["..."]`` line) without importing it: a spec imports only the
+    rooms of the kinds it uses, and adding a kind means adding one file."""
+    out: dict[str, str] = {}
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        if path.stem.startswith("_") or path.stem in _NOT_ROOMS:
+            continue
+        for kind in _KIND_DECL.findall(path.read_text(encoding="utf-8")):
+            out[kind] = path.stem
+    return out
+
+
+def kind_class(kind: str) -> Optional[type[LayerSpec]]:
+    """The class of a layer kind, importing its room on first use; None if unknown."""
+    if kind not in REGISTRY and kind in rooms():
+        importlib.import_module(f"{__package__}.{rooms()[kind]}")
+    return REGISTRY.get(kind)
+
+
+def load_all() -> dict[str, type[LayerSpec]]:
+    """Import every room so the registry is complete (kinds, schema, suggestions)."""
+    for room in sorted(set(rooms().values())):
+        importlib.import_module(f"{__package__}.{room}")
     return REGISTRY
 
 

@@ -40,6 +40,10 @@ def render_counting(c: CountingEstimate) -> list[str]:
     r = _range_line(c.training_flops)
     if r:
         lines.append(r)
+    if c.ratio_source:
+        lines.append(f"  with the conventional ratio 2: {fmt_flops(c.conventional_flops)}; "
+                     f"measured / conventional = "
+                     f"{c.training_flops.central / c.conventional_flops.central:.4f}")
     if c.six_nd is not None:
         ratio = c.ratio_to_6nd
         lines.append(f"  6·N·D: {c.six_nd_arithmetic()}")

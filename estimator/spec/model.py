@@ -273,9 +273,8 @@ def _input(name: str, decl: InputDecl, vars_, file, raw, loc) -> Input:
 
 
 def parse_layer(item, loc: tuple, vars_: dict, file, raw):
-    from ..layers.registry import load_all
+    from ..layers.registry import kind_class, load_all
 
-    registry = load_all()
     if isinstance(item, str):
         item = {"kind": item}
     if not isinstance(item, dict):
@@ -284,9 +283,9 @@ def parse_layer(item, loc: tuple, vars_: dict, file, raw):
     kind = item.get("kind")
     if kind is None:
         raise SpecError("layer has no 'kind'", file=file, line=line_of(raw, loc), key=key_path(loc))
-    cls = registry.get(kind) if isinstance(kind, str) else None
+    cls = kind_class(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise SpecError(f"unknown layer kind '{kind}'{_suggest(kind, registry)}; "
+        raise SpecError(f"unknown layer kind '{kind}'{_suggest(kind, load_all())}; "
                         "`paramcount kinds` lists them", file=file,
                         line=line_of(raw, loc + ("kind",)), key=key_path(loc + ("kind",)))
     data = dict(item)
