@@ -15,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
 from .count import Count, CountResult, LayerRow
 from .errors import PCError, SpecError, InputError, ModelError
 
 __all__ = ["count", "load_spec", "analyze", "Count", "CountResult", "LayerRow", "PCError",
            "SpecError", "InputError", "ModelError", "training_compute", "verify"]
-__version__ = "0.1.0"
 
 
 def load_spec(source, overrides: dict | None = None):

@@ -28,6 +28,11 @@ def catalog_cmd(
     plot: Optional[Path] = typer.Option(
         None, "--plot", help="Draw parameters and training compute against year to FILE.png "
                              "or .svg (needs the plot extra: pip install 'paramcount[plot]')."),
+    html: Optional[Path] = typer.Option(
+        None, "--html", help="Write the catalog as one self-contained web page (charts, "
+                             "sortable and filterable table) to FILE.html, or to "
+                             "DIR/catalog.html (needs the html extra: pip install "
+                             "'paramcount[html]')."),
 ) -> None:
     """The catalog: each system's parameters and FLOPs recounted from its spec, beside the
     published figures with their sources, and training compute by both methods."""
@@ -43,6 +48,9 @@ def catalog_cmd(
         _fail("paramcount catalog: choose one of --json, --csv, --markdown, --page")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         _fail(f"--plot {plot}: the file name must end in .png, .svg or .pdf")
+    if html is not None and not (html.suffix.lower() in (".html", ".htm") or html.is_dir()
+                                 or not html.suffix):
+        _fail(f"--html {html}: give a folder or a file name ending in .html")
     entries = cat.load_catalog(paths or None)
     chosen = cat.select(entries, query=words[0] if words else None, domain=domain,
                         since=since, until=until, sort=sort, descending=descending)
@@ -53,6 +61,8 @@ def catalog_cmd(
     rows = [e.to_row() for e in chosen]
     if plot is not None:
         report.plot(rows, plot)
+    if html is not None:
+        html = _write_page(rows, html)
     if json_out:
         _print_json(rows)
     elif csv_out:
@@ -67,3 +77,21 @@ def catalog_cmd(
         _out(report.render(rows))
     if plot is not None and not (json_out or csv_out or markdown or page):
         _out(f"plot written to {plot}")
+    if html is not None and not (json_out or csv_out or markdown or page):
+        _out(f"page written to {html}")
+
+
+def _write_page(rows: list, target: Path) -> Path:
+    """The page to ``target`` (FILE.html, or DIR/catalog.html, DIR made if need be)."""
+    from .._version import __version__
+    from ..report.catalog_html import page
+
+    text = page(rows, version=__version__)
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target / "catalog.html"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        _fail(f"--html {target}: cannot write the page: {err.strerror or err}")
+    return target

@@ -122,8 +122,9 @@ def to_markdown(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-DOMAIN_COLOURS = {"vision": "tab:blue", "language": "tab:orange", "speech": "tab:green",
-                  "multimodal": "tab:purple", "games": "tab:red", "recommendation": "tab:brown"}
+# matplotlib's tab10 (also plotly's default colours), by domain; the plot and the web page share it
+DOMAIN_COLOURS = {"vision": "#1f77b4", "language": "#ff7f0e", "speech": "#2ca02c",
+                  "multimodal": "#9467bd", "games": "#d62728", "recommendation": "#8c564b"}
 
 
 def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
