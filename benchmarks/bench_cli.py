@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEXNET = ROOT / "archspecs" / "alexnet.yaml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import environment, write_results  # noqa: E402
 
 _PEER = """
 import torch
@@ -58,15 +61,18 @@ cmd = json.loads(sys.argv[1])
 t = time.perf_counter()
 p = subprocess.run(cmd, capture_output=True, text=True)
 dt = time.perf_counter() - t
-print(json.dumps({"rc": p.returncode, "s": dt, "kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": p.returncode, "s": dt, "cpu": r.ru_utime + r.ru_stime, "kb": r.ru_maxrss,
                   "err": p.stderr[-300:]}))
 """
 
 
 def measure(cmd: list[str]) -> dict:
-    """Wall time and peak RSS of one fresh process running ``cmd``."""
+    """Wall time, CPU time (user + system) and peak RSS of one fresh process running ``cmd``,
+    with Python's bytecode caches written and used, as on a user's machine."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run([sys.executable, "-c", _MEASURE, json.dumps(cmd)], capture_output=True,
-                         text=True, check=True).stdout
+                         text=True, check=True, env=env).stdout
     return json.loads(out)
 
 
@@ -84,26 +90,40 @@ def analytic_all_specs() -> tuple[int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--markdown", type=Path, help="also write the table to this file")
+    ap.add_argument("--allow-partial", action="store_true",
+                    help="write --markdown even when a peer tool could not run")
     args = ap.parse_args()
     rows = []
     for name, cmd in JOBS.items():
+        measure(cmd)  # warm-up: bytecode caches, the OS file cache
         runs = [measure(cmd) for _ in range(args.repeat)]
         if any(r["rc"] for r in runs):
-            rows.append((name, None, None, f"cannot: {runs[0]['err'].strip().splitlines()[-1:]}"))
+            rows.append({"job": name, "error": f"cannot: {runs[0]['err'].strip().splitlines()[-1:]}"})
             continue
-        rows.append((name, statistics.median(r["s"] for r in runs), max(r["kb"] for r in runs), ""))
-    base_s, base_kb = rows[0][1], rows[0][2]
-    print(f"| job | wall time / import torch | peak memory / import torch | wall (s) | peak (MiB) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, s, kb, note in rows:
-        if s is None:
-            print(f"| {name} | {note} | | | |")
+        rows.append({"job": name, "s": statistics.median(r["s"] for r in runs),
+                     "cpu": statistics.median(r["cpu"] for r in runs),
+                     "kb": max(r["kb"] for r in runs)})
+    base = rows[0]
+    out = ["# Start-up and the analytic count beside the torch-based tools", "",
+           "Command: `python benchmarks/bench_cli.py --markdown benchmarks/RESULTS-cli.md`  ",
+           environment() + f" Median of {args.repeat} fresh processes per job after a warm-up "
+           "run; CPU = user + system time of the process (what it costs, whatever else the "
+           "machine runs); ratios to `python -c \"import torch\"`.", "",
+           "| job | CPU / import torch | wall / import torch | peak memory / import torch | CPU (s) | wall (s) | peak (MiB) |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if "error" in r:
+            out.append(f"| {r['job']} | {r['error']} | | | | | |")
         else:
-            print(f"| {name} | {s / base_s:.3f} | {kb / base_kb:.3f} | {s:.3f} | {kb / 1024:.0f} |")
+            out.append(f"| {r['job']} | {r['cpu'] / base['cpu']:.3f} | {r['s'] / base['s']:.3f} | "
+                       f"{r['kb'] / base['kb']:.3f} | {r['cpu']:.3f} | {r['s']:.3f} | {r['kb'] / 1024:.0f} |")
     n, dt = analytic_all_specs()
-    print(f"\nanalytic count of all {n} archspecs in-process (load + analyze): {dt * 1000:.1f} ms "
-          f"({dt * 1000 / n:.1f} ms per spec)")
-    print(f"median of {args.repeat} runs per job; python {sys.version.split()[0]}")
+    out += ["", f"Analytic count of all {n} archspecs in-process (load + analyze): "
+            f"{dt * 1000:.1f} ms ({dt * 1000 / n:.1f} ms per spec)."]
+    text = "\n".join(out) + "\n"
+    print(text)
+    write_results(args.markdown, text, rows, allow_partial=args.allow_partial)
 
 
 if __name__ == "__main__":

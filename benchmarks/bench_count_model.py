@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import environment, write_results  # noqa: E402
 MODELS = ["resnet50", "gpt2", "gpt3-175b"]
 TOOLS = ["paramcount", "FlopCounterMode", "FlopCounterMode on meta", "fvcore", "ptflops", "thop"]
 
@@ -175,6 +177,8 @@ def parent(argv):
     ap.add_argument("--models", nargs="*", default=MODELS)
     ap.add_argument("--tools", nargs="*", default=TOOLS)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--allow-partial", action="store_true",
+                    help="write --markdown even when a peer tool could not run")
     a = ap.parse_args(argv)
     rows = []
     for m in a.models:
@@ -196,8 +200,7 @@ def parent(argv):
             print(json.dumps(rows[-1]), file=sys.stderr)
     text = markdown(rows)
     print(text)
-    if a.markdown:
-        a.markdown.write_text(text)
+    write_results(a.markdown, text, rows, allow_partial=a.allow_partial)
 
 
 def _fmt_s(s):
@@ -213,15 +216,10 @@ def _fmt_b(b):
 
 
 def markdown(rows):
-    import platform
-
-    import torch
-
     out = ["# Counting a PyTorch model: paramcount vs peer tools", "",
            f"Command: `python benchmarks/bench_count_model.py --markdown "
            f"benchmarks/RESULTS-count-model.md`  ",
-           f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
-           f"torch {torch.__version__}. Time: best of 3 calls after a first (untimed for the "
+           environment() + " Time: best of 3 calls after a first (untimed for the "
            "ratio, shown as 'first call': lazy imports and caches); peak = extra resident memory "
            "of those calls over the built model (VmHWM after reset). Ratios are to raw "
            "`FlopCounterMode` on the "

@@ -18,9 +18,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from estimator.analytic import analyze, load_spec  # noqa: E402
 from estimator.report.text import render  # noqa: E402
+from _common import cpu_name  # noqa: E402
 
 GPT3 = ROOT / "archspecs" / "gpt3-175b.yaml"
 SIZES = [1, 10, 100, 1000, 10_000]
@@ -39,16 +41,6 @@ def best(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(repeat: int) -> list[tuple]:

@@ -178,3 +178,22 @@ def test_docs_catalog_page_is_generated(cli):
     assert code == 0
     assert out == (ARCH.parent / "docs" / "catalog.md").read_text(), \
         "docs/catalog.md is stale: paramcount catalog --page > docs/catalog.md"
+
+
+# the systems issue 11 names, as curators' datasets spell them (each must resolve to one spec)
+REQUIRED = ["LeNet-5", "AlexNet", "VGG-16", "VGG-19", "GoogLeNet", "ResNet-50", "ResNet-152",
+            "MobileNetV2", "EfficientNet-B0", "ViT-B/16", "ViT-L/16", "CLIP ViT-L/14",
+            "word2vec skip-gram", "seq2seq LSTM", "Transformer (base)", "Transformer (big)",
+            "BERT-Base", "BERT-Large", "GPT", "GPT-2 small", "GPT-2 1.5B", "Megatron-LM 8.3B",
+            "Turing-NLG", "GPT-3 175B", "T5-11B", "Gopher", "Chinchilla", "PaLM 540B",
+            "LLaMA 7B", "LLaMA 65B", "Llama 2 70B", "Llama 3 8B", "Llama 3 70B",
+            "Llama 3.1 405B", "Mistral 7B", "GShard 600B", "Switch-Base", "Switch-C",
+            "Mixtral 8x7B", "DeepSeek-V3", "DQN", "AlphaGo Zero", "AlphaZero", "XLand agent",
+            "Whisper large", "DLRM"]
+
+
+def test_the_catalog_holds_the_notable_systems():
+    assert len(ENTRIES) >= 45
+    missing = [n for n in REQUIRED if cat.lookup(n, ENTRIES) is None]
+    assert not missing, f"no catalog system answers to {missing}"
+    assert len({cat.lookup(n, ENTRIES).spec for n in REQUIRED}) == len(REQUIRED)

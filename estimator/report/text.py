@@ -29,16 +29,20 @@ class Plain(str):
 
 
 def _to_text(*renderables, width: int = 140) -> str:
-    from rich.console import Console
-
+    """Text laid out already (str) as it is; rich renderables (tables of the other reports)
+    through a rich console ``width`` wide. rich is imported only when one is given."""
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False, markup=False)
+    console = None
     for r in renderables:
-        if isinstance(r, Plain):
+        if isinstance(r, str):
             buf.write(r + "\n")
-        else:
-            console.print(r)
+            continue
+        if console is None:
+            from rich.console import Console
+
+            console = Console(file=buf, width=width, color_system=None, force_terminal=False,
+                              highlight=False, emoji=False, markup=False)
+        console.print(r)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()) + "\n"
 
 
@@ -173,30 +177,28 @@ def totals(result: CountResult) -> list[tuple[str, str, str]]:
     return out
 
 
-def render_totals(result: CountResult):
-    t = _table("total", "", "exact", title=None, right=("",))
-    for label, human, exact in totals(result):
-        t.add_row(label, human, exact)
-    return t
+def render_totals(result: CountResult) -> str:
+    return plain_table(["total", "", "exact"], [list(row) for row in totals(result)],
+                       right=("",))
 
 
 def render_published(result: CountResult):
     rows = published_rows(result)
     if not rows:
         return None
-    t = _table("published", "value", "counted", "counted / published",
-               right=("value", "counted", "counted / published"))
-    sources = []
+    cols = ["published", "value", "counted", "counted / published"]
+    body, sources = [], []
     for r in rows:
-        t.add_row(r["key"], _fmt_pub(r["key"], r["published"]),
-                  "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
-                  "-" if r["ratio"] is None else f"{r['ratio']:.4f}")
+        body.append([r["key"], _fmt_pub(r["key"], r["published"]),
+                     "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
+                     "-" if r["ratio"] is None else f"{r['ratio']:.4f}"])
         sources.append(f"  {r['key']}: {clip(r['source'])}" + (f" ({clip(r['note'])})" if r.get("note") else ""))
     sets = result.extra.get("overrides")
     warn = ("not compared: these figures are for the published model, and the model counted "
             "is modified by --set " + ", ".join(f"{k}={v}" for k, v in sets.items()) + "\n"
             if sets else "")
-    return _to_text(t) + warn + "sources:\n" + "\n".join(sources)
+    return (plain_table(cols, body, right=cols[1:]) + "\n" + warn + "sources:\n"
+            + "\n".join(sources))
 
 
 def _fmt_pub(key: str, v: float) -> str:
