@@ -400,3 +400,23 @@ def test_a_module_called_twice_counts_work_twice_params_once():
 
     r = count(Twice(), (1, 4))
     assert r.params == 20 and r.forward_flops == r.layer("l").count.forward_flops == 2 * 2 * 16
+
+
+def test_in_place_elementwise_and_embedding_bag_are_known_ops():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = nn.EmbeddingBag(10, 4, mode="sum")
+            self.act = nn.Hardswish(inplace=True)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, ids):
+            y = self.relu(self.act(self.bag(ids)))
+            return F.gelu(y.mul_(2.0))
+
+    r = count(M(), ((2, 3), torch.long))
+    assert r.unknown_ops == {}
+    # bag: 2 bags x 3 ids x 4 dims gathered = 24 adds (lookup itself free);
+    # hardswish_, relu_, mul_, gelu: 2 x 4 = 8 elements each -> 32; total 56
+    assert r.other_flops == 24 + 4 * 8 == 56
+    assert r.forward_flops == 0

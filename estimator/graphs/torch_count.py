@@ -376,6 +376,7 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
         raise InputError(f"mode={mode!r}: expected 'eval' or 'train'")
     meta = device == "meta"
     name = name or type(model).__name__
+    _refuse_lazy(model, torch)
 
     # -- parameters: unique tensors, owners, types -----------------------------------------
     modules = dict(model.named_modules())
@@ -530,6 +531,57 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
                         "style": b["style"]} for b in moe]})
 
 
+def _refuse_lazy(model, torch) -> None:
+    """A ``Lazy*`` module has no sizes until a real forward materialises it (and that forward
+    would change the model): refuse it with one clear line."""
+    from torch.nn.parameter import is_lazy
+
+    for path, m in model.named_modules():
+        if any(is_lazy(t) for t in (*m.parameters(recurse=False), *m.buffers(recurse=False))):
+            raise ModelError(
+                f"module '{path or '<root>'}' ({type(m).__name__}) has uninitialized lazy "
+                "parameters: their sizes are unknown until a real forward materialises them, "
+                "which would change the model; run one forward on a real input first (or use "
+                f"the non-lazy {type(m).__name__.removeprefix('Lazy')}), then count")
+
+
+def _snapshot_modules(modules) -> list:
+    """Each module's class and own attributes (``__dict__``), and a copy of every dict or list
+    it holds (``_parameters``, ``_buffers``, ``_modules``, hook tables, plain lists of
+    tensors): enough to put back exactly the objects a forward replaced or added."""
+    saved = []
+    for m in modules.values():
+        state = dict(m.__dict__)
+        contents = {k: (dict(v) if isinstance(v, dict) else list(v))
+                    for k, v in state.items() if isinstance(v, (dict, list))}
+        saved.append((m, m.__class__, state, contents))
+    return saved
+
+
+def _restore_modules(saved) -> None:
+    """Undo any change to the modules' attributes since :func:`_snapshot_modules`: the same
+    parameter, buffer and submodule objects under the same names, however the module graph
+    shares submodules (``functional_call`` alone leaves a module registered under two names
+    holding meta tensors), and attributes a forward set (cached anchors, step counters)."""
+    for m, cls, state, contents in saved:
+        if m.__class__ is not cls:
+            m.__class__ = cls
+        d = m.__dict__
+        for k in [k for k in d if k not in state]:
+            del d[k]
+        for k, v in state.items():
+            if d.get(k, state) is not v:
+                d[k] = v
+        for k, c in contents.items():
+            v = state[k]
+            if isinstance(v, dict):
+                if len(v) != len(c) or any(v.get(n, c) is not x for n, x in c.items()):
+                    v.clear()
+                    v.update(c)
+            elif len(v) != len(c) or any(a is not b for a, b in zip(v, c)):
+                v[:] = c
+
+
 def _device_mismatch(exc) -> bool:
     t = str(exc)
     return "meta" in t and ("device" in t or "Device" in t) and not isinstance(exc, _DataDependent)
@@ -538,11 +590,11 @@ def _device_mismatch(exc) -> bool:
 def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> dict:
     """One counted forward on ``engine`` ('meta', 'fake' or 'real'); the model is restored."""
     stack: list[str] = []
-    shapes_at: dict[str, Any] = {}
+    inputs_at: dict[str, Any] = {}  # path -> the call's inputs while the module runs
     out_shapes: dict[str, tuple] = {}
     counter = _make_counter(torch)(stack)
     handles = []
-    training = {p: m.training for p, m in modules.items()}
+    saved = _snapshot_modules(modules)
     restore = []  # callables undone in reverse order
     output = None
     error: BaseException | None = None
@@ -550,13 +602,16 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
     novalues = engine != "real"
 
     def pre_hook(path):
+        # O(1) per call: shapes are read only for the modules an error names (a module's
+        # inputs may hold every earlier output, so reading them on every call is quadratic)
         def hook(mod, a, kw):
             stack.append(path)
-            shapes_at[path] = _shapes((a, kw) if kw else a, torch)
+            inputs_at[path] = (a, kw) if kw else a
         return hook
 
     def post_hook(path):
         def hook(mod, a, kw, out):
+            inputs_at.pop(path, None)
             t = _first_tensor(out, torch)
             if t is not None:
                 out_shapes[path] = tuple(t.shape)
@@ -640,14 +695,13 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
         if isinstance(exc, KeyboardInterrupt):
             raise
         error = exc
-        failed_at = [(p, shapes_at.get(p, {})) for p in stack]
+        failed_at = [(p, _shapes(inputs_at.get(p, ()), torch)) for p in stack[-1:]]
     finally:
         for h in handles:
             h.remove()
         for undo in reversed(restore):
             undo()
-        for path, m in modules.items():
-            m.training = training[path]
+        _restore_modules(saved)
     return {"counter": counter, "out_shapes": out_shapes, "output": output, "error": error,
             "failed_at": failed_at}
 
@@ -673,7 +727,8 @@ def _model_error(exc, failed_at, modules, meta) -> Exception:
         except Exception:  # noqa: BLE001 - a broken extra_repr must not hide the real error
             rep = ""
         rep = rep if len(rep) <= 80 else rep[:77] + "..."
-        shp = ", ".join(f"{tuple(v)}" for v in shapes.values()) if shapes else "no tensors"
+        shown = [f"{tuple(v)}" for v in list(shapes.values())[:6]]
+        shp = ", ".join(shown + (["..."] if len(shapes) > 6 else [])) if shapes else "no tensors"
         where = f"module '{label}' ({type(mod).__name__}({rep})) with input shapes {shp}: "
     if isinstance(exc, _DataDependent) or (meta and _looks_data_dependent(exc)):
         op = exc.op if isinstance(exc, _DataDependent) else "a value-dependent operation"
