@@ -99,6 +99,11 @@ def model_cmd(
         [], "--input", "-i",
         help="Input shape, e.g. 1x3x224x224 or 1x128:int64; repeat for several positional "
              "inputs, or NAME=SHAPE for keyword inputs (input_ids=1x128)."),
+    input_lists: List[str] = typer.Option(
+        [], "--input-list",
+        help="One input that is a LIST of tensors, shapes separated by commas, e.g. "
+             "3x224x224,3x200x300 (a detection model's images); NAME=... passes it by keyword. "
+             "Positional lists follow the positional --input shapes."),
     kwargs: List[str] = typer.Option([], "--kwarg", "-k",
                                      help="Keyword argument for the factory: NAME=VALUE."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
@@ -117,10 +122,11 @@ def model_cmd(
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs
 
-    if not inputs:
-        _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224")
+    if not inputs and not input_lists:
+        _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224 "
+              "(or --input-list 3x224x224,3x200x300 for a list of images)")
     kw = dict(_parse_kwarg(k) for k in kwargs)
-    shaped = input_shapes_to_inputs(inputs)
+    shaped = input_shapes_to_inputs(inputs, input_lists)
     model, built_on = _build_model(target, kw, meta=not real)
     result = count_module(model, shaped, name=target, device="real" if real else "meta",
                           mode="train" if train else "eval", top_k=top_k)

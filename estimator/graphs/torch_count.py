@@ -146,6 +146,21 @@ def _shapes(obj, torch, prefix="") -> dict[str, tuple]:
     return out
 
 
+def _batch_of(args, kwargs, torch) -> int | None:
+    """Examples in the input: the leading dim of the first input (``input_ids`` first) when it
+    has two or more dims, or the length of a list of tensors (a detection model's images)."""
+    first = kwargs.get("input_ids")
+    if not isinstance(first, torch.Tensor):
+        vals = list(kwargs.values()) if kwargs else list(args)
+        first = vals[0] if vals else None
+    if isinstance(first, (list, tuple)) and first and all(
+            isinstance(t, torch.Tensor) for t in first):
+        return len(first)
+    if isinstance(first, torch.Tensor) and first.dim() >= 2:
+        return int(first.shape[0])
+    return None
+
+
 def _first_tensor(obj, torch):
     if isinstance(obj, torch.Tensor):
         return obj
@@ -522,6 +537,7 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     return CountResult(
         name=name, total=total, layers=rows, source="torch", input_shapes=input_shapes,
         output_shape=tuple(out_t.shape) if out_t is not None else None, tokens=tokens,
+        batch=_batch_of(args, kwargs, torch),
         unknown_ops=dict(sorted(counter.unknown.items())), notes=notes,
         extra={"trainable_params": trainable, "frozen_params": params_total - trainable,
                "buffers": buffers_total, "tied_weights": dict(tied),
@@ -748,11 +764,34 @@ def _looks_data_dependent(exc) -> bool:
                                 "meta tensors do not support"))
 
 
-def input_shapes_to_inputs(shapes: list[str]):
-    """CLI helper: ``["1x3x224x224"]`` -> one shape; several -> a tuple; ``name=1x128`` -> dict."""
-    named = [s for s in shapes if "=" in s]
-    if named and len(named) != len(shapes):
-        raise InputError("--input: use either all positional shapes or all name=shape")
+def input_shapes_to_inputs(shapes: list[str], lists: list[str] = ()):
+    """CLI helper: ``["1x3x224x224"]`` -> one shape; several -> a tuple; ``name=1x128`` -> dict.
+
+    Each item of ``lists`` (``--input-list``) is ONE argument that is a list of tensors, its
+    shapes separated by commas: ``"3x224x224,3x200x300"`` (the images of a detection model);
+    ``name=3x224x224,3x200x300`` passes it by keyword. Positional lists follow the positional
+    ``--input`` shapes, in the order given. Items are all positional or all named."""
+    items = [(s, False) for s in shapes] + [(s, True) for s in lists]
+    named = [s for s, _ in items if "=" in s]
+    if named and len(named) != len(items):
+        raise InputError("--input/--input-list: use either all positional shapes or all "
+                         "name=shape")
+
+    def value(text: str, is_list: bool):
+        if not is_list:
+            return text
+        parts = [p.strip() for p in text.split(",")]
+        if not all(parts):
+            raise InputError(f"--input-list {text!r}: expected shapes separated by commas, "
+                             "e.g. 3x224x224,3x200x300")
+        for p in parts:
+            parse_shape(p)  # one clear error for a bad item
+        return [p for p in parts]
+
     if named:
-        return {s.partition("=")[0].strip(): s.partition("=")[2].strip() for s in shapes}
-    return shapes[0] if len(shapes) == 1 else tuple(shapes)
+        return {s.partition("=")[0].strip(): value(s.partition("=")[2].strip(), is_list)
+                for s, is_list in items}
+    values = [value(s, is_list) for s, is_list in items]
+    if len(values) == 1 and not lists:
+        return values[0]
+    return tuple(values)
