@@ -180,3 +180,17 @@ def test_onnx_bad_inputs(tmp_path, cli):
     _one_line_exit_2(cli, ["onnx", str(sub / "ext.onnx"), "--input", "batch=1"],
                      "outside the model's folder")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before   # nothing written
+
+
+def test_onnx_sizes_must_be_positive_and_the_batch_is_stated(tmp_path, cli):
+    mm = helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")
+    good = _graph(tmp_path, [mm], ["N", 4])
+    for value in ("N=0", "N=-1", "X=0x4", "X=-1x4"):
+        _one_line_exit_2(cli, ["onnx", str(good), "--input", value], "positive")
+    bad = _graph(tmp_path, [helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")],
+                 [2, 5], "bad.onnx")    # 2x5 @ 4x4
+    _one_line_exit_2(cli, ["onnx", str(bad)], "bad.onnx", "invalid graph")
+    code, out, _ = cli("onnx", str(good), "--input", "N=3")
+    # MatMul 2 * (3*4) * 4 = 96 FLOPs for the batch of 3, 32 per example
+    assert code == 0 and "forward pass for a batch of 3 examples" in out
+    assert "forward FLOPs per example (batch 3)" in out and "32.0" in out

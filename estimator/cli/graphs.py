@@ -217,7 +217,7 @@ def onnx_cmd(
         if not sep or not name.strip() or not value.strip():
             raise InputError(f"--input {item!r}: expected NAME=1x3x224x224 or DIM=SIZE")
         value = value.strip()
-        given[name.strip()] = int(value) if value.isdigit() else value
+        given[name.strip()] = int(value) if value.lstrip("+-").isdigit() else value
     res = count_onnx(model, given or None, strict=not allow_unknown)
     if json_out:
         _print_json(res.to_dict())
