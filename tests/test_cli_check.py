@@ -194,3 +194,23 @@ def test_onnx_sizes_must_be_positive_and_the_batch_is_stated(tmp_path, cli):
     # MatMul 2 * (3*4) * 4 = 96 FLOPs for the batch of 3, 32 per example
     assert code == 0 and "forward pass for a batch of 3 examples" in out
     assert "forward FLOPs per example (batch 3)" in out and "32.0" in out
+
+
+def test_export_writes_what_was_asked_and_a_reduced_export_says_so(spec, tmp_path, cli,
+                                                                    monkeypatch):
+    from estimator.graphs import onnx_export
+
+    monkeypatch.setattr(onnx_export, "MAX_FULL_PARAMS", 100)   # 195 params is "large" here
+    out_path = tmp_path / "m.onnx"
+    code, out, err = cli("export", str(spec), "-o", str(out_path), "--json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert (d["size"], d["params"]) == ("full", 195)           # the spec as written
+    code, out, _ = cli("onnx", str(out_path), "--json")
+    assert json.loads(out)["params"] == 195
+    for size in ("reduced", "auto"):
+        code, out, err = cli("export", str(spec), "-o", str(out_path), "--size", size)
+        assert code == 0 and "size: reduced" in out
+        # reduced: h=4 -> fc1 8*4+4 = 36, fc2 4*3+3 = 15 -> 51 params
+        assert err.startswith(f"WARNING: {out_path} holds a REDUCED model (h=4): 51 "
+                              "parameters, not the 195 of the spec as written")

@@ -175,8 +175,10 @@ def check_cmd(
 def export_cmd(
     spec: Path = typer.Argument(..., help="A spec YAML file."),
     output: Path = typer.Option(..., "-o", "--output", help="The .onnx file to write."),
-    size: str = typer.Option("auto", "--size",
-                             help="auto (reduced above 100M parameters), full or reduced."),
+    size: str = typer.Option("full", "--size",
+                             help="full (default: the spec as written), reduced (the spec's "
+                                  "reduced: block, same structure, fewer units) or auto "
+                                  "(reduced above 100M parameters)."),
     external_data: bool = typer.Option(False, "--external-data",
                                        help="Put the weights in OUTPUT.data beside the graph."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
@@ -189,6 +191,11 @@ def export_cmd(
     if size not in ("auto", "full", "reduced"):
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
     rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
+    if rep.size == "reduced":
+        over = ", ".join(f"{k}={v}" for k, v in rep.overrides.items())
+        sys.stderr.write(f"WARNING: {rep.path} holds a REDUCED model ({over}): "
+                         f"{rep.params:,} parameters, not the {rep.full_params:,} of the spec "
+                         f"as written ({rep.reason})\n")
     if json_out:
         _print_json(rep.to_dict())
     else:
