@@ -148,7 +148,7 @@ def check_cmd(
                                        help="Comma-separated witnesses: torch,onnx,fvcore."),
 ) -> None:
     """Cross-check a spec: analytic vs torch vs onnx vs fvcore, layer by layer (exit 1 on a
-    disagreement)."""
+    disagreement, 2 when no witness besides the analytic count could run)."""
     from ..graphs import crosscheck
     from ..errors import InputError
     from ..report import check as report
@@ -167,7 +167,9 @@ def check_cmd(
         _print_json(report.check_json(res, depth=depth))
     else:
         _out(report.render_check(res, depth=depth))
-    if not res.ok:
+    if res.verdict == "not checked":
+        _fail(report.verdict_line(res).removeprefix("verdict: "))
+    if res.verdict == "disagree":
         raise typer.Exit(1)
 
 
