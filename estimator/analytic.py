@@ -9,23 +9,55 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .count import Count, CountResult, LayerRow
+from .count import Count, CountResult, LayerRow, expand_rows
 from .errors import SpecError
 from .layers.registry import Ctx, Formula, LayerSpec, ShapeError
+from .spec.limits import MAX_LAYERS, MAX_ROWS, MAX_TOTAL
 from .spec.model import Spec, key_path, parse_spec
-from .spec.yamlload import line_of, load_yaml_file
+from .spec.yamlload import line_of, load_yaml_file, load_yaml_text, paused_gc
 
 
 def load_spec(source, overrides: dict | None = None) -> Spec:
-    """Load and validate a spec from a path (or a mapping already loaded)."""
+    """Load and validate a spec from a path (or a mapping already loaded). ``overrides``
+    replace variables (on a loaded spec, they add to the overrides it already has)."""
     if isinstance(source, Spec):
         if overrides:
-            return parse_spec(source.raw, source.file, overrides)
+            return _parse(source.raw, source.file, {**source.overrides, **overrides})
         return source
     if isinstance(source, dict):
-        return parse_spec(source, None, overrides)
+        return _parse(source, None, overrides)
     path = Path(source)
-    return parse_spec(load_yaml_file(path), str(source), overrides)
+    return _parse(load_yaml_file(path), str(source), overrides)
+
+
+def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = None) -> Spec:
+    """Load and validate a spec from YAML text (``paramcount -`` reads stdin)."""
+    return _parse(load_yaml_text(text, file), file, overrides)
+
+
+def _parse(raw, file, overrides) -> Spec:
+    try:
+        with paused_gc():
+            return parse_spec(raw, file, overrides)
+    except SpecError as err:
+        raise _blame(err, raw, file, overrides) from None
+
+
+def _blame(err: SpecError, raw, file, overrides, causal: str = "full") -> SpecError:
+    """An error that only the overrides cause names them first (``--set layers=0: ...``):
+    the override is what the user must change, not the YAML line it lands on."""
+    def fails(sets) -> bool:
+        try:
+            _count(walk(parse_spec(raw, file, sets), causal, expand=False))
+        except SpecError:
+            return True
+        return False
+
+    if not overrides or fails({}):
+        return err
+    culprits = {k: v for k, v in overrides.items() if fails({k: v})} or overrides
+    sets = ", ".join(f"{k}={v}" for k, v in culprits.items())
+    return SpecError(f"--set {sets}: {err.message}" + (f" (at {err.where})" if err.where else ""))
 
 
 @dataclass
@@ -41,6 +73,8 @@ class Node:
     formula: Formula | None = None     # leaves only
     join_other: int = 0                # composites: the cost of the join (residual add...)
     share_from: str | None = None      # all weights are those of this path
+    tail: int = 1                      # groups: how many identical copies the last child stands for
+    leaves: tuple = (0, 0)             # the span of this node's leaves in the walk's leaf list
 
 
 def _join(prefix: str, seg: str) -> str:
@@ -49,16 +83,48 @@ def _join(prefix: str, seg: str) -> str:
     return f"{prefix}.{seg}" if prefix else seg
 
 
+class _Env(dict):
+    """Outputs by path; a path into a collapsed repeat (``blocks.7.attn``) reads the copy
+    that stands for it (``blocks.1.attn``)."""
+
+    def __init__(self, canonical):
+        super().__init__()
+        self.canonical = canonical
+
+    def __missing__(self, key):
+        c = self.canonical(key)
+        if c != key and dict.__contains__(self, c):
+            return dict.__getitem__(self, c)
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or dict.__contains__(self, self.canonical(key))
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 class _Walker:
-    def __init__(self, spec: Spec, causal: str):
+    """Walks the spec once. Unless ``expand`` (the torch build needs every copy), a repeat
+    walks copies only until one is the same as the one before (same input, same sharing):
+    that copy then stands for all the rest (``Node.tail``), so ``repeat: 10**9`` costs one
+    copy."""
+
+    def __init__(self, spec: Spec, causal: str, expand: bool = False):
         self.spec = spec
         self.causal = causal
+        self.expand = expand
         self.top: list[Node] = []
         self.out: tuple = ()
-        self.env: dict[str, tuple] = {}
-        self.ids: dict[str, bool] = {}
+        self.env: dict[str, tuple] = _Env(self.canonical)
+        self.ids: dict[str, bool] = _Env(self.canonical)
         self.nodes: dict[str, Node] = {}
         self.leaves: dict[str, Node] = {}
+        self.leaf_list: list[Node] = []
+        self.groups: dict[str, tuple[int, int]] = {}  # collapsed group -> (template copy, repeat)
         for name, inp in spec.inputs.items():
             self.env[name] = inp.shape
             self.ids[name] = inp.ids
@@ -67,6 +133,18 @@ class _Walker:
         loc = tuple(layer._loc) + ((key,) if key else ())
         return SpecError(message, file=self.spec.file, line=line_of(self.spec.raw, loc),
                          key=key_path(loc) or None)
+
+    def canonical(self, path: str) -> str:
+        """The walked path that stands for ``path`` (``blocks.7.attn`` -> ``blocks.1.attn``
+        when copies 1.. of ``blocks`` are identical)."""
+        if not self.groups or path in self.nodes:
+            return path
+        segs = path.split(".")
+        for i in range(1, len(segs)):
+            got = self.groups.get(".".join(segs[:i]))
+            if got and segs[i].isdigit() and got[0] < int(segs[i]) < got[1]:
+                segs[i] = str(got[0])
+        return ".".join(segs)
 
     def seq(self, layers: list, x: tuple, ids: bool, prefix: str, depth: int, parent: list):
         for i, layer in enumerate(layers):
@@ -87,24 +165,37 @@ class _Walker:
         if layer.repeat > 1 or layer.shared:
             if layer.shared and layer.repeat < 2:
                 raise self.fail(layer, "shared: true needs repeat >= 2", "shared")
-            group = Node(path, layer.kind, layer, x, depth, inp=tuple(x), group=True)
-            self.nodes[path] = group
-            parent.append(group)
+            group = self.add(Node(path, layer.kind, layer, x, depth, inp=tuple(x), group=True), parent)
+            before = None
             for r in range(layer.repeat):
-                x, ids = self.one(layer, x, ids, f"{path}.{r}", depth + 1, group.children,
-                                  share=f"{path}.0" if layer.shared and r else layer.share)
+                share = f"{path}.0" if layer.shared and r else layer.share
+                now = (tuple(x), ids, share)
+                if now == before and not self.expand:  # copy r is copy r-1 again, and so on
+                    group.tail = layer.repeat - r + 1
+                    self.groups[path] = (r - 1, layer.repeat)
+                    break
+                before = now
+                x, ids = self.one(layer, x, ids, f"{path}.{r}", depth + 1, group.children, share)
             group.out = x
+            group.leaves = (group.children[0].leaves[0], len(self.leaf_list))
         else:
             x, ids = self.one(layer, x, ids, path, depth, parent, share=layer.share)
         self.env[path] = x
         self.ids[path] = ids
         return x, ids
 
+    def add(self, node: Node, parent: list) -> Node:
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.fail(node.layer, f"more than {MAX_LAYERS:,} distinct layers to walk (the limit;"
+                            " identical repeated copies count once)")
+        self.nodes[node.path] = node
+        parent.append(node)
+        return node
+
     def one(self, layer, x, ids, path, depth, parent, share):
         ctx = Ctx(env=self.env, causal=self.causal, path=path)
-        n = Node(path, layer.kind, layer, x, depth, inp=tuple(x), share_from=share)
-        self.nodes[path] = n
-        parent.append(n)
+        n = self.add(Node(path, layer.kind, layer, x, depth, inp=tuple(x), share_from=share), parent)
+        start = len(self.leaf_list)
         if layer.composite:
             outs, out_ids = {}, []
             for seg, sub in layer.branches():
@@ -114,6 +205,7 @@ class _Walker:
                 n.out, n.join_other = layer.combine(x, outs)
             except ShapeError as err:
                 raise self.fail(layer, str(err)) from None
+            n.leaves = (start, len(self.leaf_list))
             return n.out, all(out_ids)
         if ids and not layer.takes_ids:
             raise self.fail(layer, f"{layer.kind} gets integer token ids; put an embedding first", "kind")
@@ -129,24 +221,29 @@ class _Walker:
         except ShapeError as err:
             raise self.fail(layer, str(err)) from None
         self.leaves[path] = n
+        self.leaf_list.append(n)
+        n.leaves = (start, start + 1)
         return n.out, False
 
     # ---------------------------------------------------------------- tying and sharing
     def resolve(self) -> dict[tuple[str, str], tuple[str, str]]:
-        """Map each aliased tensor (leaf path, tensor name) to the tensor it is."""
+        """Map each aliased tensor (leaf path, tensor name) to the tensor it is.
+
+        Linear in the walked layers: a sharing node visits only its own leaves (a span of
+        the leaf list), and a path into a collapsed repeat resolves to the copy standing
+        for it."""
         alias: dict[tuple[str, str], tuple[str, str]] = {}
-        for node in list(self.nodes.values()):
+        for node in self.nodes.values():
             if node.share_from is None:
                 continue
-            src = self.nodes.get(node.share_from)
+            src = self.nodes.get(self.canonical(node.share_from))
             if src is None:
                 raise self.fail(node.layer, f"share target '{node.share_from}' is not a layer path"
                                 + _close(node.share_from, self.nodes), "share")
             if src.kind != node.kind:
                 raise self.fail(node.layer, f"cannot share weights of a {src.kind} with a {node.kind}", "share")
-            for lpath, leaf in self.leaves.items():
-                if lpath != node.path and not lpath.startswith(node.path + "."):
-                    continue
+            for leaf in self.leaf_list[node.leaves[0]:node.leaves[1]]:
+                lpath = leaf.path
                 spath = src.path + lpath[len(node.path):]
                 sleaf = self.leaves.get(spath)
                 if sleaf is None or set(sleaf.formula.params) != set(leaf.formula.params):
@@ -160,7 +257,7 @@ class _Walker:
             tie = leaf.layer.tie
             if not tie:
                 continue
-            src = self.leaves.get(tie)
+            src = self.leaves.get(self.canonical(tie))
             if src is None:
                 raise self.fail(leaf.layer, f"tie target '{tie}' is not a layer with weights"
                                 + _close(tie, self.leaves), "tie")
@@ -170,53 +267,68 @@ class _Walker:
             if a != b:
                 raise self.fail(leaf.layer, f"cannot tie weight {a} of '{lpath}' to weight {b} of '{tie}'", "tie")
             alias[(lpath, "weight")] = (tie, "weight")
-        # follow chains; a cycle is an error
+        # follow chains (through the copies standing for others); a cycle is an error
         for key in list(alias):
             seen = [key]
             cur = alias[key]
-            while cur in alias:
+            while (self.canonical(cur[0]), cur[1]) in alias:
                 if cur in seen:
                     leaf = self.leaves[key[0]]
                     chain = " -> ".join(p for p, _ in seen + [cur])
                     raise self.fail(leaf.layer, f"tied/shared weights form a cycle: {chain}",
                                     "tie" if leaf.layer.tie else "share")
                 seen.append(cur)
-                cur = alias[cur]
+                cur = alias[(self.canonical(cur[0]), cur[1])]
             alias[key] = cur
         return alias
 
     # ------------------------------------------------------------------------- counting
     def rows(self, alias) -> tuple[list[LayerRow], Count]:
+        """Rows in tree order, parents first. A row under a collapsed repeat stands for
+        ``copies`` identical instances and holds the count of one."""
         rows: list[LayerRow] = []
+        targets: dict[str, list[str]] = {}
+        for (lp, _), (p, t) in alias.items():
+            targets.setdefault(lp, []).append(f"{p}.{t}")
 
-        def visit(node: Node) -> Count:
+        def visit(node: Node, copies: int) -> Count:
             idx = len(rows)
             rows.append(None)  # placeholder, parents before children
             if node.formula is not None:
                 owned = {t for t in node.formula.params if (node.path, t) not in alias}
                 count = node.formula.count(owned)
-                note = _alias_note(node, alias)
                 for part, (pf, po) in node.formula.parts.items():
                     names = [t for t in node.formula.params if t.startswith(part + ".")]
                     pc = node.formula.count(owned, names)
                     rows.append(LayerRow(f"{node.path}.{part}", "part", Count(
-                        pc.params, pc.active_params, pf, po, pc.by_type), None, node.depth + 1, True))
+                        pc.params, pc.active_params, pf, po, pc.by_type), None, node.depth + 1,
+                        True, copies=copies))
+                note = ""
+                if node.path in targets:
+                    note = (f"weights shared with {node.share_from}" if node.share_from else
+                            "tied to " + ", ".join(sorted(set(targets[node.path]))))
                 rows[idx] = LayerRow(node.path, node.kind, count, node.out, node.depth,
-                                     leaf=not node.formula.parts, note=note)
+                                     leaf=not node.formula.parts, note=note, copies=copies)
                 return count
             total = Count(other_flops=node.join_other)
-            for child in node.children:
-                total = total + visit(child)
-            kind = node.kind if node.layer.repeat < 2 or node.path.endswith(tuple(
-                f".{i}" for i in range(node.layer.repeat))) else f"{node.kind} x{node.layer.repeat}"
-            note = "weights shared across copies" if node.layer.shared and kind.endswith(
-                f"x{node.layer.repeat}") else (f"weights shared with {node.share_from}" if node.share_from else "")
-            rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False, note=note)
+            last = len(node.children) - 1
+            for i, child in enumerate(node.children):
+                m = node.tail if i == last else 1
+                c = visit(child, copies * m)
+                total = total + (c if m == 1 else c.scale(m))
+            if node.group:
+                kind = f"{node.kind} x{node.layer.repeat}"
+                note = "weights shared across copies" if node.layer.shared else ""
+            else:
+                kind = node.kind
+                note = f"weights shared with {node.share_from}" if node.share_from else ""
+            rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
+                                 note=note, copies=copies)
             return total
 
         total = Count()
         for top in self.top:
-            total = total + visit(top)
+            total = total + visit(top, 1)
         return rows, total
 
 
@@ -227,22 +339,22 @@ def _close(word, options) -> str:
     return f" (did you mean '{c[0]}'?)" if c else ""
 
 
-def _alias_note(node: Node, alias) -> str:
-    targets = sorted({f"{p}.{t}" for (lp, t0), (p, t) in alias.items() if lp == node.path})
-    if not targets:
-        return ""
-    if node.share_from:
-        return f"weights shared with {node.share_from}"
-    return "tied to " + ", ".join(targets)
-
-
-def walk(spec: Spec, causal: str = "full") -> _Walker:
-    """Propagate shapes through the spec and resolve tying/sharing (the tree torch_build uses)."""
-    w = _Walker(spec, causal)
+def walk(spec: Spec, causal: str = "full", expand: bool = True) -> _Walker:
+    """Propagate shapes through the spec and resolve tying/sharing. With ``expand`` (the
+    tree torch_build uses) every repeat copy is a node; without, identical copies collapse."""
+    w = _Walker(spec, causal, expand)
     first = next(iter(spec.inputs.values()))
     w.out, _ = w.seq(spec.layers, first.shape, first.ids, "", 1, w.top)
     w.alias = w.resolve()
     return w
+
+
+def _count(w: _Walker) -> tuple[list[LayerRow], Count]:
+    compact, total = w.rows(w.alias)
+    if max(total.params, total.forward_flops, total.other_flops) >= MAX_TOTAL:
+        raise SpecError(f"the counts exceed {MAX_TOTAL:.0e} (the limit): the repeats and sizes "
+                        "multiply to more than any float can hold", file=w.spec.file)
+    return compact, total
 
 
 def analyze(spec: Spec, causal: str = "full") -> CountResult:
@@ -253,15 +365,27 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
     """
     if causal not in ("full", "half"):
         raise SpecError(f"causal convention must be 'full' or 'half', got {causal!r}")
-    w = walk(spec, causal)
-    rows, total = w.rows(w.alias)
+    try:
+        with paused_gc():
+            w = walk(spec, causal, expand=False)
+            compact, total = _count(w)
+    except SpecError as err:
+        raise _blame(err, spec.raw, spec.file, spec.overrides, causal) from None
+    with paused_gc():
+        rows = expand_rows(compact, MAX_ROWS)
     out = w.out
     kinds = sorted({n.kind for n in w.leaves.values()})
     notes = list(spec.notes)
     if causal == "half":
         notes.append("causal self-attention score/value products counted as half the T x S matrix")
+    if rows is None:
+        rows = compact
+        notes.append(f"per-layer rows stay collapsed: expanding the repeats would give more than "
+                     f"{MAX_ROWS:,} rows (the limit); a row with 'copies' stands for that many "
+                     "identical layers and holds the count of one")
     result = CountResult(
         name=spec.name, total=total, layers=rows, source="analytic",
+        collapsed=compact if rows is not compact and any(r.copies > 1 for r in compact) else None,
         input_shapes={k: v.shape for k, v in spec.inputs.items()}, output_shape=out,
         tokens=spec.tokens, notes=notes,
         extra={"citation": spec.citation, "domain": spec.domain, "file": spec.file,
@@ -277,13 +401,18 @@ _COUNTED = ("params", "active_params", "forward_flops", "macs")  # CountResult a
 def compare_published(result: CountResult) -> list[dict[str, Any]]:
     """Each published figure of the spec beside the count (ratio counted / published).
 
-    Training compute has no counterpart in a forward count (see ``paramcount train``)."""
+    Training compute has no counterpart in a forward count (see ``paramcount train``). A
+    spec modified by overrides (``--set``) is not the published model: its figures are shown
+    but not compared (``compared`` False, no ratio)."""
     out = []
+    modified = result.extra.get("overrides") or {}
     for key, pub in (result.extra.get("published") or {}).items():
         counted = getattr(result, key) if key in _COUNTED else None
         value = pub["value"]
+        compared = counted is not None and not modified
         out.append({"key": key, "published": value, "counted": counted,
-                    "ratio": counted / value if counted is not None and value else None,
-                    "exact": counted == value if counted is not None else None,
+                    "ratio": counted / value if compared and value else None,
+                    "exact": counted == value if compared else None,
+                    "compared": compared,
                     "source": pub["source"], "note": pub.get("note")})
     return out

@@ -11,7 +11,7 @@ Conventions (see README "Counting conventions"):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 PARAM_TYPES = ("dense", "attention", "expert", "embedding", "conv", "recurrent", "norm")
@@ -82,7 +82,10 @@ class Count:
 
 @dataclass
 class LayerRow:
-    """One row of a per-layer breakdown. ``path`` is dotted (``blocks.3.attn.qkv``)."""
+    """One row of a per-layer breakdown. ``path`` is dotted (``blocks.3.attn.qkv``).
+
+    ``copies`` > 1 only in collapsed rows: the row stands for that many identical layers
+    (copies of a repeat) and ``count`` is the count of one of them."""
 
     path: str
     kind: str
@@ -91,6 +94,7 @@ class LayerRow:
     depth: int = 0
     leaf: bool = True
     note: str = ""
+    copies: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         d = {"path": self.path, "kind": self.kind, "depth": self.depth, "leaf": self.leaf}
@@ -98,7 +102,65 @@ class LayerRow:
         d["output_shape"] = list(self.output_shape) if self.output_shape is not None else None
         if self.note:
             d["note"] = self.note
+        if self.copies != 1:
+            d["copies"] = self.copies
         return d
+
+
+def runs(rows: list[LayerRow]):
+    """Each row with the number of consecutive copies it stands for within its parent
+    (1 for an ordinary row; m for the first row of a collapsed run ``blocks.1`` = copies
+    1..m of ``blocks``), and the parent row (or None at the top)."""
+    stack: list[LayerRow] = []
+    for r in rows:
+        del stack[max(r.depth - 1, 0):]
+        parent = stack[-1] if stack else None
+        yield r, r.copies // (parent.copies if parent else 1), parent
+        stack.append(r)
+
+
+def expand_rows(rows: list[LayerRow], limit: int | None = None) -> list[LayerRow] | None:
+    """Collapsed rows -> one row per layer, copies numbered (``blocks.1`` standing for copies
+    1..95 becomes ``blocks.1`` ... ``blocks.95`` with their sub-rows). None if that would give
+    more than ``limit`` rows (the work stops there)."""
+    if all(r.copies == 1 for r in rows):
+        return list(rows)
+    tree: list[tuple[LayerRow, int, list]] = []
+    stack: list[tuple[LayerRow, int, list]] = []
+    for r, m, _ in runs(rows):
+        del stack[max(r.depth - 1, 0):]
+        node = (r, m, [])
+        (stack[-1][2] if stack else tree).append(node)
+        stack.append(node)
+
+    def size(node) -> int:
+        return 1 + sum(k[1] * size(k) for k in node[2])
+
+    if limit is not None and sum(size(n) for n in tree) > limit:
+        return None
+    out: list[LayerRow] = []
+
+    def emit(node, src: str, dst: str, div: int):
+        r, _, kids = node
+        if src:
+            note = r.note.replace(src + ".", dst + ".") if src + "." in r.note else r.note
+            out.append(LayerRow(dst + r.path[len(src):], r.kind, r.count, r.output_shape,
+                                r.depth, r.leaf, note, r.copies // div))
+        else:
+            out.append(r)
+        for kid in kids:
+            k, m = kid[0], kid[1]
+            if m == 1:
+                emit(kid, src, dst, div)
+                continue
+            base, _, first = k.path.rpartition(".")
+            base = dst + base[len(src):] if src else base
+            for i in range(int(first), int(first) + m):
+                emit(kid, k.path, f"{base}.{i}", div * m)
+
+    for node in tree:
+        emit(node, "", "", 1)
+    return out
 
 
 @dataclass
@@ -120,6 +182,8 @@ class CountResult:
     unknown_ops: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the same rows with repeats collapsed (``LayerRow.copies``), when there are any
+    collapsed: list[LayerRow] | None = None
 
     # -- the public contract -------------------------------------------------------------
     @property
@@ -176,9 +240,19 @@ class CountResult:
                 "other_flops": self.other_flops / self.batch}
 
     def layer(self, path: str) -> LayerRow:
+        """The row at ``path``; in collapsed rows, a copy (``blocks.7.attn``) is read from
+        the row that stands for it (``blocks.1.attn``), under its own path."""
         for row in self.layers:
             if row.path == path:
                 return row
+        for row, m, parent in runs(self.layers):
+            if m == 1 or not path.startswith(parent.path + "."):
+                continue
+            first = int(row.path.rpartition(".")[2])
+            k, _, rest = path[len(parent.path) + 1:].partition(".")
+            if k.isdigit() and first < int(k) < first + m:
+                found = self.layer(row.path + ("." + rest if rest else ""))
+                return replace(found, path=path, copies=found.copies // m)
         raise KeyError(path)
 
     def to_dict(self) -> dict[str, Any]:

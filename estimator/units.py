@@ -196,3 +196,60 @@ def fmt_quantity(value: float, sig: int = 3) -> str:
 def fmt_interval(iv: "Interval", fmt=None) -> str:
     fmt = fmt or fmt_quantity
     return fmt(iv.low) if iv.is_point else f"{fmt(iv.low)}-{fmt(iv.high)}"
+
+
+# ---- spreadsheet cells (appended for paramcount verify, issue 14) -------------------------
+
+# What people put in a cell that means "no figure".
+BLANK_CELLS = frozenset({"", "-", "–", "—", "?", "??", "n/a", "na", "nan", "none", "null", "unknown",
+                         "unk", "tbd", "not known", "not reported", "undisclosed", "#n/a"})
+_APPROX = re.compile(r"^(?:~|≈|∼|≃|approx\.?|approximately|about|around|ca\.?|circa|c\.|"
+                     r">=|<=|>|<|≥|≤)\s*", re.I)
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_TIMES_TEN = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)?\s*([+-]?\d+)$")
+_UNIT_WORD = re.compile(r"\s*(?:flop/s|flops?|parameters|params|tokens|datapoints|hours|hrs?|h|"
+                        r"epochs?|chips?|gpus?)\.?$", re.I)
+_DIGIT_SPACE = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009'](?=\d{3}\b)")
+
+
+def parse_cell(text, *, what: str = "value") -> Interval | None:
+    """A spreadsheet cell as a number or a range, as curators type them.
+
+    ``None`` for a blank ('', 'n/a', 'unknown', '-'); an :class:`Interval` for '1.2e23',
+    '~3e22', '≈ 3.1E+23', '175B', '1.6T', '1,750,000', '1 750 000', '3.14×10^23', '3.14 x 10²³',
+    '45%' (0.45), '1e22-3e22', '80 hours' (a trailing unit word is dropped). Approximation
+    marks (~, ≈, about, >, <) are read as the value itself. Signs are kept: a zero or negative
+    figure parses (the caller judges it). Text that is none of these raises InputError.
+    """
+    if text is None:
+        return None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise InputError(f"cannot read {what} {text!r}: not a finite number")
+        return Interval.of(float(text))
+    s = " ".join(str(text).split())  # trailing spaces, tabs and line breaks inside a cell
+    if s.lower() in BLANK_CELLS:
+        return None
+    try:  # the common case, a plain number ('3.1E+23', '1200')
+        v = float(s)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(v):
+            raise InputError(f"cannot read {what} {str(text).strip()!r}: not a finite number")
+        return Interval.of(v)
+    s = _APPROX.sub("", s).translate(_SUPERSCRIPT).replace("−", "-")
+    s = _UNIT_WORD.sub("", s)
+    s = _DIGIT_SPACE.sub("", s)
+    scale = 1.0
+    if s.endswith("%"):
+        s, scale = s[:-1].strip(), 0.01
+    m = _TIMES_TEN.match(s)
+    if m:
+        return Interval.of(float(f"{m.group(1)}e{int(m.group(2))}") * scale)
+    try:
+        iv = parse_range(s, what=what, positive=False)
+    except InputError:
+        raise InputError(f"cannot read {what} {str(text).strip()!r}: expected a number such as "
+                         "1.2e23, 175B or 3,000") from None
+    return Interval(iv.low * scale, iv.high * scale)

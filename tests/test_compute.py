@@ -86,9 +86,13 @@ def test_ranged_peak_from_the_table():
     assert (tc.low, tc.high) == (pytest.approx(280e12), pytest.approx(376e12))
 
 
-def test_custom_peak_for_cerebras():
-    with pytest.raises(InputError, match="--peak"):
-        training_compute(hardware="CS-2", days=1)
+def test_cerebras_table_peak_and_custom_peak():
+    # The table's dense fp16 figure (7.5e15 FLOP/s per CS-2 system, sourced in the row):
+    # 7.5e15 x 86,400 s x 0.5 = 3.24e20
+    tc = training_compute(hardware="CS-2", days=1, utilisation=0.5)
+    assert tc.hardware.precision == "fp16"
+    assert tc.flops == pytest.approx(7.5e15 * 86400 * 0.5)
+    # --peak still overrides the table: 1e15 x 86,400 x 0.5 = 4.32e19
     tc = training_compute(hardware="CS-2", days=1, peak="1e15", utilisation=0.5)
     assert tc.flops == pytest.approx(1e15 * 86400 * 0.5)
 

@@ -149,6 +149,10 @@ EXPECTED = {
     "mixtral-8x7b": ("reduced", {"fvcore": "explained"}),
     "lstm-seq2seq": ("reduced", {"fvcore": "explained"}),
 }
+# Full-size fvcore runs that cannot happen, and why: torch's meta kernel of convolution cannot
+# be traced (torch.jit.trace: "cond must be a bool"), and above FVCORE_CPU_MAX_PARAMS the CPU
+# fallback is refused. The torch witness still checks these at full size, exactly.
+FULL_FVCORE_CANNOT = {"whisper-large"}
 
 
 @functools.cache
@@ -184,8 +188,12 @@ def test_every_archspec_through_every_witness(spec):
         # the full-size spec, on the meta device: torch exact, fvcore exact or explained
         assert r.full_size["torch"].params == r.analytic_full.params
         assert r.full_size["torch"].forward_flops == r.analytic_full.forward_flops
-        assert r.full_size["fvcore"].params == r.analytic_full.params
-        assert r.full_size["fvcore"].verdict in ("ok", "explained")
+        if spec in FULL_FVCORE_CANNOT:
+            run = r.full_witnesses["fvcore"]
+            assert run.status == "cannot" and "too many to materialise on CPU" in run.reason
+        else:
+            assert r.full_size["fvcore"].params == r.analytic_full.params
+            assert r.full_size["fvcore"].verdict in ("ok", "explained")
         assert r.full_witnesses["onnx"].status == "cannot"
 
 

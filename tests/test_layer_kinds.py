@@ -53,6 +53,12 @@ HAND_CASES = {
     "flatten": (0, 0, 0, 0, (18,)),
     "dropout": (0, 0, 0, 0, (8,)),
     "identity": (0, 0, 0, 0, (8,)),
+    # reshape (12,) -> (3, 4): nothing computed
+    "reshape": (0, 0, 0, 0, (3, 4)),
+    # transpose (4, 6) -> (6, 4): a view, nothing counted
+    "transpose": (0, 0, 0, 0, (6, 4)),
+    # select the first of 5 positions of (5, 8) -> (8,): an index, nothing counted
+    "select": (0, 0, 0, 0, (8,)),
     # activations on 3x4: 1 FLOP per element = 12; softmax 3 per element = 36
     "relu": (0, 0, 0, 12, (3, 4)),
     "relu6": (0, 0, 0, 12, (3, 4)),
@@ -74,6 +80,10 @@ HAND_CASES = {
     "lrn": (0, 0, 0, 324, (6, 3, 3)),
     # embedding 50 x 8 on 6 ids: 400 params, a gather: 0 FLOPs
     "embedding": (400, 400, 0, 0, (6, 8)),
+    # embedding bag 50 x 8, a bag of 5 ids summed: 400 params, 0 FLOPs; other 5*8 = 40 adds
+    "embedding_bag": (400, 400, 0, 40, (8,)),
+    # dot interaction of 3 vectors of 8: Z = T T^T, 2*3*3*8 = 144 FLOPs; out 8 + 3*2/2 = 11
+    "dot_interaction": (0, 0, 144, 0, (11,)),
     # learned positions, max_len 10, d 8: 80 params; 6*8 = 48 adds
     "pos_embedding": (80, 80, 0, 48, (6, 8)),
     # attention d 16, h 4, kv 2, e 4, T = S = 6, biases on:
@@ -83,6 +93,11 @@ HAND_CASES = {
     # other: biases 6*16 + 6*8 + 6*8 + 6*16 = 288; softmax+scale (3+1)*4*6*6 = 576;
     # rotary 3 * (6*4*4 + 6*2*4) = 432 -> 1296
     "attention": (816, 816, 11520, 1296, (6, 16)),
+    # MLA d 16, h 2, q rank 8, kv rank 6, nope 4, rope 2, v 3, T 6 (see tests/catalog/test_moe.py):
+    # params 128 + 8 + 96 + 128 + 6 + 84 + 96 = 546; FLOPs 7680; other 192 + 144 + 288 + 108 = 732
+    "mla": (546, 546, 7680, 732, (6, 16)),
+    # T5 relative bias, 8 buckets x 4 heads = 32 params; a lookup (0 FLOPs) -> (4, 6, 6)
+    "relative_bias": (32, 32, 0, 0, (4, 6, 6)),
     # gated MLP (SwiGLU) d 8, f 24, biases: up 8*24+24 = 216, gate 216, down 24*8+8 = 200 -> 632
     # FLOPs 5 tokens * 2 * (3 * 8 * 24) = 5760
     "mlp": (632, 632, 5760, 520, (5, 8)),
@@ -110,6 +125,28 @@ HAND_CASES = {
     # b conv3x3 4->3 p1: 3*36+3 = 111 params, 2*75*36 = 5400 FLOPs -> 121, 5800, 5x5x5;
     # other: biases 50 + 75 = 125
     "parallel": (121, 121, 5800, 125, (5, 5, 5)),
+    # squeeze_excite C 8 -> 2 -> 8 (silu) on 8x5x5: params 8*2+2 + 2*8+8 = 42; FLOPs 2*8*2 + 2*2*8 = 64;
+    # other: pool 200 + biases 2+8 + act 2 + gate 8 + rescale 200 = 420
+    "squeeze_excite": (42, 42, 64, 420, (8, 5, 5)),
+    # patch_embed 3 -> 6, patch 4 on 3x8x8: N = 2*2 = 4 patches; params 6*3*16 + 6 = 294;
+    # FLOPs 2 * 4 * 6 * 48 = 2304; bias 4*6 = 24
+    "patch_embed": (294, 294, 2304, 24, (4, 6)),
+    # class_token on (4, 6): one learned token, 6 params; (5, 6); a concat, no FLOPs
+    "class_token": (6, 6, 0, 0, (5, 6)),
+    # select_token -1 on (4, 6): a gather, (6,)
+    "select_token": (0, 0, 0, 0, (6,)),
+    # contrastive_logit: linears a, b 8 -> 4 (36 params, 2*8*4 = 64 FLOPs, 4 bias adds each)
+    # + logit_scale 1 = 73 params; FLOPs 64 + 64 + dot 2*4 = 136; other 4 + 4 + norms 6*4 + 2 = 34
+    "contrastive_logit": (73, 73, 136, 34, (1,)),
+    # table_conv2d k 3 on 3x6x6, table [[0,1],[1,2],[0,1,2]]: 7 map connections; out 3x4x4;
+    # params 7*9 + 3 = 66; FLOPs 2 * 16 positions * 7 * 9 = 2016; bias 3*16 = 48
+    "table_conv2d": (66, 66, 2016, 48, (3, 4, 4)),
+    # subsample 2x2 on 3x4x4: coefficient + bias per map = 6; other 12 outputs * (3 adds + 2) = 60
+    "subsample": (6, 6, 0, 60, (3, 2, 2)),
+    # scaled_tanh on 3x4: 3 per element = 36
+    "scaled_tanh": (0, 0, 0, 36, (3, 4)),
+    # rbf 6 -> 4 with fixed centres (a buffer): no params; other 3 * 4 * 6 = 72
+    "rbf": (0, 0, 0, 72, (4,)),
 }
 
 
@@ -142,15 +179,15 @@ def test_hand_case(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_readme_documents_kind(kind):
-    readme = (ROOT / "README.md").read_text()
-    assert f"#### `{kind}`" in readme, f"README spec reference has no entry for {kind}"
+def test_reference_documents_kind(kind):
+    readme = (ROOT / "docs" / "spec-language.md").read_text()
+    assert f"#### `{kind}`" in readme, f"docs/spec-language.md has no entry for {kind}"
     for key in load_all()[kind].model_fields:
         if key in LayerSpec.model_fields:
             continue
         alias = load_all()[kind].model_fields[key].alias or key
         assert f"`{alias}`" in readme.split(f"#### `{kind}`")[1].split("####")[0], \
-            f"README entry for {kind} does not document key {alias}"
+            f"docs/spec-language.md entry for {kind} does not document key {alias}"
 
 
 @pytest.mark.torch
@@ -174,14 +211,14 @@ def test_kind_matches_torch(kind):
     assert torch.isfinite(y).all()
 
 
-def test_readme_spec_reference_is_generated_from_the_registry():
+def test_spec_reference_is_generated_from_the_registry():
     from estimator.layers.registry import describe_all
     from estimator.report.text import render_kinds_markdown
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "spec-language.md").read_text()
     section = readme.split("<!-- kinds:start -->\n")[1].split("<!-- kinds:end -->")[0]
     assert section == render_kinds_markdown(describe_all()), \
-        "README spec reference is stale: regenerate it with `paramcount kinds --markdown`"
+        "docs/spec-language.md reference is stale: regenerate it with `paramcount kinds --markdown`"
 
 
 @pytest.mark.torch
@@ -200,3 +237,27 @@ def test_composite_build_on_its_own(kind):
     with torch.no_grad():
         y = module(torch.randn(1, *x))
     assert tuple(y.shape[1:]) == r.output_shape
+
+
+def test_room_map_is_read_from_the_rooms():
+    """`rooms()` (read from the sources, no import) names the module that registers each
+    kind, so a spec imports only the rooms it uses."""
+    from estimator.layers.registry import rooms
+
+    assert {k: cls.__module__.rsplit(".", 1)[1] for k, cls in load_all().items()} == rooms()
+
+
+def test_a_spec_imports_only_the_rooms_it_uses():
+    import ast
+    import subprocess
+    import sys
+
+    code = ("import sys; from estimator.analytic import analyze, load_spec; "
+            "analyze(load_spec('archspecs/alexnet.yaml')); "
+            "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('estimator.layers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout
+    # AlexNet: conv2d, relu, lrn, maxpool, flatten, dropout, linear (+ the registry and the
+    # elementwise cost constants the rooms share)
+    assert ast.literal_eval(out) == ["activation", "conv", "elementwise", "linear", "norm", "pooling",
+                         "registry", "shape"]

@@ -17,7 +17,7 @@ PKG = Path(__file__).resolve().parents[1] / "estimator"
 
 RANK = {"errors": 0, "units": 0, "count": 0, "spec": 1, "layers": 1, "analytic": 2,
         "graphs": 3, "costs": 3, "curation": 4, "report": 5, "cli": 6, "__init__": 7,
-        "__main__": 7, "hardware_data": 0}
+        "__main__": 7, "hardware_data": 0, "archspecs_data": 0, "_version": 0}
 
 
 def _group(parts: list[str]) -> str:

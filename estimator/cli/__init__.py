@@ -12,8 +12,8 @@ import sys
 import typer
 
 from ..errors import PCError
-from . import costs, graphs, spec  # noqa: F401  (each module registers its commands)
-from .common import app
+from . import budget, catalog, costs, curation, graphs, spec  # noqa: F401  (each registers its commands)
+from .common import app, tidy_help
 
 __all__ = ["app", "main"]
 
@@ -25,13 +25,32 @@ def _command_names() -> set[str]:
     return names
 
 
+def _not_a_command(word: str) -> str | None:
+    """A first word that is no file and no command but close to one: the typo it is."""
+    import difflib
+    from pathlib import Path
+
+    if Path(word).exists() or Path(word).suffix or "/" in word or "\\" in word:
+        return None
+    close = difflib.get_close_matches(word, sorted(_command_names()), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: a first argument that is not a subcommand (or an option) means ``count``."""
+    """Entry point: a first argument that is not a subcommand (or an option) means ``count``;
+    ``-`` is a spec read from stdin."""
     args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
-    if args and not args[0].startswith("-") and args[0] not in _command_names():
+    if args[0] == "-" or not args[0].startswith("-") and args[0] not in _command_names():
+        typo = _not_a_command(args[0]) if args[0] != "-" else None
+        if typo:
+            sys.stderr.write(f"paramcount: {args[0]!r} is neither a command nor a file "
+                             f"(did you mean `{typo}`?)\n")
+            sys.exit(2)
         args.insert(0, "onnx" if args[0].lower().endswith(".onnx") else "count")
     try:
-        rc = app(args=args, prog_name="paramcount", standalone_mode=False)
+        command = typer.main.get_command(app)
+        tidy_help(command)
+        rc = command.main(args=args, prog_name="paramcount", standalone_mode=False)
     except PCError as err:
         sys.stderr.write(str(err) + "\n")
         sys.exit(err.exit_code)
@@ -39,6 +58,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ex.exit_code)
     except SystemExit:
         raise
+    except RecursionError:  # a limit should have caught it first; never a traceback
+        sys.stderr.write("paramcount: the input is nested too deeply to process\n")
+        sys.exit(2)
     except Exception as exc:  # usage errors from typer's click (vendored as typer._click)
         names = {c.__name__ for c in type(exc).__mro__}
         if "ClickException" in names:

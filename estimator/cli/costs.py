@@ -98,6 +98,7 @@ def train_cmd(
     examples: Optional[str] = typer.Option(None, "--examples", help="Training examples per epoch, e.g. 1.2e6."),
     epochs: Optional[str] = typer.Option(None, "--epochs", help="Epochs (default 1)."),
     backward_ratio: float = typer.Option(2.0, "--backward-ratio", help="Backward/forward FLOP ratio."),
+    measure: bool = typer.Option(False, "--measure", help="Measure the backward/forward ratio: count a training step of the built spec on meta (torch)."),
     generation_passes: Optional[str] = typer.Option(None, "--generation-passes", help="Forward-only passes spent generating data (self-play...)."),
     generation_tokens: Optional[str] = typer.Option(None, "--generation-tokens", help="Tokens generated (forward only), sequence models."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
@@ -112,11 +113,22 @@ def train_cmd(
     from .. import analytic
     from ..costs.compute import training_compute
 
-    result = analytic.analyze(analytic.load_spec(spec, overrides=_parse_sets(set_vars)))
+    loaded = analytic.load_spec(spec, overrides=_parse_sets(set_vars))
+    result = analytic.analyze(loaded)
+    source = None
+    if measure:
+        from ..graphs.train_step import count_spec_step
+
+        step = count_spec_step(loaded)
+        backward_ratio = step.backward_ratio
+        source = (f"measured: a training step of the built spec counted on meta, input "
+                  f"gradients {step.input_grad_flops:,} + weight gradients "
+                  f"{step.weight_grad_flops:,} over forward {step.forward_flops:,} FLOP")
     tc = training_compute(result, tokens=tokens, examples=examples, epochs=epochs,
                           backward_ratio=backward_ratio, generation_passes=generation_passes,
                           generation_tokens=generation_tokens, hardware=hardware, chips=chips,
                           seconds=seconds, hours=hours, days=days, gpu_hours=gpu_hours,
                           gpu_days=gpu_days, chip_hours=chip_hours, chip_days=chip_days,
-                          precision=precision, utilisation=utilisation, runs=runs, peak=peak)
+                          precision=precision, utilisation=utilisation, runs=runs, peak=peak,
+                          ratio_source=source)
     _show_compute(tc, json_out)

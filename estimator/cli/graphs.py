@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import _fail, _out, _parse_sets, _print_json, app
+from .common import _fail, _out, _parse_sets, _print_json, app, progress
 import sys
 
 
@@ -94,7 +94,8 @@ def _build_model(target: str, kwargs: dict, meta: bool):
 
 @app.command("model")
 def model_cmd(
-    target: str = typer.Argument(..., help="PACKAGE.MODULE:FACTORY returning an nn.Module."),
+    target: str = typer.Argument(..., help="PACKAGE.MODULE:FACTORY returning an nn.Module, or "
+                                             "a Hugging Face config.json."),
     inputs: List[str] = typer.Option(
         [], "--input", "-i",
         help="Input shape, e.g. 1x3x224x224 or 1x128:int64; repeat for several positional "
@@ -107,13 +108,19 @@ def model_cmd(
     kwargs: List[str] = typer.Option([], "--kwarg", "-k",
                                      help="Keyword argument for the factory: NAME=VALUE."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-    depth: Optional[int] = typer.Option(None, "--depth", help="Collapse the tree below depth N."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Collapse the tree below depth N."),
     real: bool = typer.Option(
         False, "--real",
         help="Build the model and run the forward on real (zero) tensors instead of the meta "
              "device: for forwards that branch on data values. Small models only."),
     train: bool = typer.Option(False, "--train", help="Count the forward in training mode."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Override experts per token (MoE)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Override experts per token (MoE)."),
+    train_step: bool = typer.Option(
+        False, "--train-step",
+        help="Count a whole training step on meta: forward, loss, backward (input and weight "
+             "gradients), optimizer update; the measured backward/forward ratio."),
+    optimizer: str = typer.Option("adamw", "--optimizer",
+                                  help="With --train-step: none, sgd, momentum, adam, adamw."),
 ) -> None:
     """Count an nn.Module built by a factory: params, active params, FLOPs per layer."""
     from ..errors import require
@@ -122,15 +129,41 @@ def model_cmd(
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs
 
+    if target.lower().endswith(".json"):
+        from ..graphs.hf_config import count_config
+
+        if kwargs or real or input_lists:
+            _fail("paramcount model CONFIG.json: --kwarg, --real and --input-list apply to "
+                  "factories only")
+        result = count_config(target, input_shapes_to_inputs(inputs) if inputs else None,
+                              mode="train" if train else "eval", top_k=top_k)
+        _show_model(result, json_out, depth)
+        return
     if not inputs and not input_lists:
         _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224 "
               "(or --input-list 3x224x224,3x200x300 for a list of images)")
     kw = dict(_parse_kwarg(k) for k in kwargs)
     shaped = input_shapes_to_inputs(inputs, input_lists)
     model, built_on = _build_model(target, kw, meta=not real)
+    if train_step:
+        from ..graphs.train_step import count_train_step
+        from ..report import train_step as step_report
+
+        ts = count_train_step(model, shaped, name=target, optimizer=optimizer)
+        if json_out:
+            _print_json(step_report.to_json(ts))
+        else:
+            _out(step_report.render(ts, depth=depth))
+        return
     result = count_module(model, shaped, name=target, device="real" if real else "meta",
                           mode="train" if train else "eval", top_k=top_k)
     result.extra["built_on"] = built_on
+    _show_model(result, json_out, depth)
+
+
+def _show_model(result, json_out: bool, depth) -> None:
+    from ..report import text as report
+
     if json_out:
         _print_json(report.to_json(result, depth=depth))
     else:
@@ -141,11 +174,12 @@ def model_cmd(
 def check_cmd(
     spec: Path = typer.Argument(..., help="A spec YAML file."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-    depth: Optional[int] = typer.Option(None, "--depth", help="Show layers down to depth N."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Show layers down to depth N."),
     size: str = typer.Option("auto", "--size",
                              help="auto (reduced above 100M parameters), full or reduced."),
     only: Optional[str] = typer.Option(None, "--only",
                                        help="Comma-separated witnesses: torch,onnx,fvcore."),
+    set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
 ) -> None:
     """Cross-check a spec: analytic vs torch vs onnx vs fvcore, layer by layer (exit 1 on a
     disagreement, 2 when no witness besides the analytic count could run)."""
@@ -162,7 +196,11 @@ def check_cmd(
         if bad:
             raise InputError(f"--only {only!r}: unknown witness {bad[0]!r} "
                              f"(choose from {', '.join(crosscheck.WITNESSES)})")
-    res = crosscheck.check(spec, size=size, witnesses=witnesses)
+    from ..analytic import load_spec
+
+    loaded = load_spec(spec, overrides=_parse_sets(set_vars))
+    with progress(f"checking {spec} ({', '.join(witnesses)})"):
+        res = crosscheck.check(loaded, size=size, witnesses=witnesses)
     if json_out:
         _print_json(report.check_json(res, depth=depth))
     else:
@@ -192,7 +230,8 @@ def export_cmd(
 
     if size not in ("auto", "full", "reduced"):
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
-    rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
+    with progress(f"exporting {spec} to {output}"):
+        rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
     if rep.size == "reduced":
         over = ", ".join(f"{k}={v}" for k, v in rep.overrides.items())
         sys.stderr.write(f"WARNING: {rep.path} holds a REDUCED model ({over}): "

@@ -47,6 +47,14 @@ def _range(value, name: str, *, at_most: float | None = None) -> Optional[Interv
     return parse_range(value, what=_flag(name), key=None, at_most=at_most)
 
 
+def _whole(iv: Interval, name: str) -> Interval:
+    """Chips and runs are counted in whole units: 1.5 chips is a typo, not a quantity."""
+    for v in (iv.low, iv.high):
+        if not float(v).is_integer():
+            raise InputError(f"{_flag(name)} must be a whole number, got {v:g}")
+    return iv
+
+
 # ------------------------------------------------------------------------- hardware method
 
 _PRECISION_SYNONYMS = {
@@ -230,7 +238,7 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
             units_iv = Interval.of(1)
             assumptions.append(f"1 {acc.kind if acc else 'chip'} (no --chips given)")
         else:
-            units_iv = _range(chips, "chips")
+            units_iv = _whole(_range(chips, "chips"), "chips")
         chip_secs = units_iv * secs
         time_text = f"{fmt_interval(t_iv)} {unit} wall-clock"
     else:
@@ -251,7 +259,7 @@ def hardware_method(*, hardware: Optional[str] = None, chips=None, seconds=None,
     else:
         util_iv = _range(utilisation, "utilisation", at_most=1.0)
         assumptions.append(f"utilisation {fmt_interval(util_iv)} (given)")
-    runs_iv = Interval.of(1) if runs is None else _range(runs, "runs")
+    runs_iv = Interval.of(1) if runs is None else _whole(_range(runs, "runs"), "runs")
 
     flops = peak_iv * chip_secs * util_iv * runs_iv
     return HardwareEstimate(hardware=acc, precision=prec, precision_defaulted=defaulted,
@@ -283,6 +291,12 @@ class CountingEstimate:
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     published: Optional[dict] = None  # the spec's published training_compute {value, source}
+    ratio_source: Optional[str] = None  # where a measured backward ratio came from
+
+    @property
+    def conventional_flops(self) -> Interval:
+        """The same count with the conventional backward ratio 2 (3 x forward x examples)."""
+        return self.examples_seen * (self.forward_flops * (1 + DEFAULT_BACKWARD_RATIO))
 
     @property
     def total(self) -> Interval:
@@ -323,7 +337,8 @@ class CountingEstimate:
             "generation_passes": self.generation_passes.to_dict() if self.generation_passes else None,
             "generation_flops": self.generation_flops.to_dict() if self.generation_flops else None,
             "flops": t.central, "low": t.low, "high": t.high,
-            "published": self.published,
+            "published": self.published, "ratio_source": self.ratio_source,
+            "conventional_flops": self.conventional_flops.central,
             "inputs": list(self.inputs), "notes": list(self.notes),
         }
 
@@ -340,7 +355,8 @@ def _as_result(model):
 
 def operation_counting(model, *, tokens=None, examples=None, epochs=None,
                        backward_ratio: float = DEFAULT_BACKWARD_RATIO, generation_passes=None,
-                       generation_tokens=None) -> CountingEstimate:
+                       generation_tokens=None,
+                       ratio_source: Optional[str] = None) -> CountingEstimate:
     """Count training FLOPs of a spec (path, Spec or CountResult)."""
     result = _as_result(model)
     F = int(result.forward_flops)
@@ -379,8 +395,9 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
     if epochs is not None and tokens is not None:
         inputs.append(f"--tokens per epoch x {fmt_interval(ep)} epochs")
     training = ex * (F * (1 + ratio))
-    inputs.append(f"backward/forward ratio {fmt_quantity(ratio)}"
-                  + (" (default)" if ratio == DEFAULT_BACKWARD_RATIO else " (given)"))
+    inputs.append(f"backward/forward ratio {fmt_quantity(ratio, 6)}" + (
+        f" ({ratio_source})" if ratio_source else
+        " (default)" if ratio == DEFAULT_BACKWARD_RATIO else " (given)"))
 
     six = None
     if transformer and tok is not None:
@@ -410,7 +427,9 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
     if isinstance(pub, dict) and pub.get("value") is not None:
         try:
             published = {"value": parse_range(pub["value"], what="published training_compute").central,
-                         "source": pub.get("source")}
+                         "source": pub.get("source"),
+                         # a model changed by overrides (--set) is not the published one
+                         "modified": dict(result.extra.get("overrides") or {})}
         except InputError:
             published = None
 
@@ -418,7 +437,8 @@ def operation_counting(model, *, tokens=None, examples=None, epochs=None,
                             active_params=result.active_params, transformer=transformer, moe=moe,
                             backward_ratio=ratio, examples_seen=ex, tokens_seen=tok,
                             training_flops=training, six_nd=six, generation_passes=gen_passes,
-                            generation_flops=gen_flops, inputs=inputs, notes=notes)
+                            generation_flops=gen_flops, inputs=inputs, notes=notes,
+                            ratio_source=ratio_source)
 
 
 # ------------------------------------------------------------------------------ together
@@ -482,21 +502,23 @@ def fmt_utilisation(iu: Interval) -> str:
     return fmt_interval(iu, lambda v: f"{v:.3g}" if v < 1000 else sci(v, 3))
 
 
-def judge_utilisation(iu: Interval) -> tuple[str, str]:
-    """Verdict on an implied utilisation: above 1 impossible; < 0.05 or > 0.8 suspicious."""
+def judge_utilisation(iu: Interval, *, low: float = SUSPICIOUS_LOW,
+                      high: float = SUSPICIOUS_HIGH) -> tuple[str, str]:
+    """Verdict on an implied utilisation: above 1 impossible; below ``low`` (0.05) or above
+    ``high`` (0.8; ``paramcount verify`` uses 0.75) suspicious."""
     c = iu.central
     text = fmt_utilisation(iu)
     if c > 1:
         return "impossible", (f"implied utilisation {text} is above 1: the hardware cannot "
                               "do the counted work in that time")
-    if c < SUSPICIOUS_LOW:
-        return "suspicious", (f"implied utilisation {text} is below {SUSPICIOUS_LOW}: more "
+    if c < low:
+        return "suspicious", (f"implied utilisation {text} is below {low}: more "
                               "hardware or time than the counted work needs (other runs, data generation?)")
-    if c > SUSPICIOUS_HIGH:
-        return "suspicious", (f"implied utilisation {text} is above {SUSPICIOUS_HIGH}: more "
+    if c > high:
+        return "suspicious", (f"implied utilisation {text} is above {high}: more "
                               "than real training reaches")
     extra = " (but part of the range is above 1)" if iu.high > 1 else ""
-    return "plausible", f"implied utilisation {text} lies in {SUSPICIOUS_LOW}-{SUSPICIOUS_HIGH}{extra}"
+    return "plausible", f"implied utilisation {text} lies in {low}-{high}{extra}"
 
 
 def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
@@ -504,7 +526,8 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
                      generation_tokens=None, hardware: Optional[str] = None, chips=None,
                      seconds=None, hours=None, days=None, gpu_hours=None, gpu_days=None,
                      chip_hours=None, chip_days=None, precision: Optional[str] = None,
-                     utilisation=None, runs=None, peak=None) -> TrainingCompute:
+                     utilisation=None, runs=None, peak=None,
+                     ratio_source: Optional[str] = None) -> TrainingCompute:
     """Training compute by operation counting (``model`` + tokens/examples), by the hardware
     method (``hardware`` + time), or both with the implied utilisation and a verdict.
 
@@ -531,7 +554,8 @@ def training_compute(model=None, *, tokens=None, examples=None, epochs=None,
         counting = operation_counting(model, tokens=tokens, examples=examples, epochs=epochs,
                                       backward_ratio=backward_ratio,
                                       generation_passes=generation_passes,
-                                      generation_tokens=generation_tokens)
+                                      generation_tokens=generation_tokens,
+                                      ratio_source=ratio_source)
     hw = hardware_method(**hw_inputs) if want_hw else None
     out = TrainingCompute(counting=counting, hardware=hw)
     if counting and hw:

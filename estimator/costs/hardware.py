@@ -41,8 +41,13 @@ DEFAULT_TABLE = _default_table()
 
 # Words that name a vendor or product line rather than the part; a second lookup pass drops
 # them, so "NVIDIA Tesla V100 SXM2" finds the row whose alias is "V100 SXM2".
-_NOISE_WORDS = ("nvidia", "tesla", "geforce", "google", "cloud", "amd", "instinct", "intel",
-                "habana", "aws", "huawei", "gpu", "gpus", "the")
+_NOISE_WORDS = ("nvidia", "tesla", "geforce", "google", "cloud", "amd", "radeon", "instinct",
+                "intel", "habana", "aws", "huawei", "gpu", "gpus", "the")
+# A memory size written after a part ("RTX 2080 Ti 11GB", "A800 PCIe 40 GB"): when the name
+# with it is not in the table, the lookup retries without it (memory variants share compute).
+_MEMORY = re.compile(r"(?<![a-z0-9])\d+(?:\.\d+)?\s*(?:gb|gib|g)(?![a-z0-9])", re.I)
+# Separators of a cell that lists several parts: "Google TPU v4,Google TPU v3".
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;+/|]|\band\b|&)\s*", re.I)
 
 
 class Accelerator(BaseModel):
@@ -166,22 +171,43 @@ class Table:
         return [acc.id, acc.name, *acc.aliases]
 
     def lookup(self, query: str) -> Accelerator:
-        """The one row ``query`` names; InputError (ask which / closest matches) otherwise."""
+        """The one row ``query`` names; InputError (ask which / closest matches) otherwise.
+
+        Passes, first match wins: (1) the name as written (case, spaces and punctuation
+        ignored); (2) without vendor and product-line words (NVIDIA, Tesla, GeForce, Google,
+        AMD, Radeon, Instinct...): an exact name first, then the one row whose name reads the
+        same without them; (3) the same again without a memory size ("11GB", "40 GB"), since
+        memory variants of a part share its compute. A name several rows share asks which.
+        """
         q = str(query).strip()
         if not q:
             raise InputError("no hardware given: name a chip, e.g. --hardware V100", key="hardware")
-        key = normalise(q)
-        if key in self.ambiguous:
-            raise InputError(self._which(q, self.ambiguous[key]), key="hardware")
-        if key in self.index:
-            return self.by_id[self.index[key]]
-        loose = self.loose.get(_strip_noise(q), set())
-        if len(loose) == 1:
-            return self.by_id[next(iter(loose))]
-        if len(loose) > 1:
-            raise InputError(self._which(q, sorted(loose)), key="hardware")
+        found = self._find(q)
+        if found is None and _MEMORY.search(q):
+            found = self._find(_MEMORY.sub(" ", q))
+        if isinstance(found, Accelerator):
+            return found
+        if found:  # several ids
+            raise InputError(self._which(q, found), key="hardware")
         raise InputError(f"unknown accelerator {q!r}{self._suggest(q)}; "
                          "'paramcount hardware' lists the table", key="hardware")
+
+    def _find(self, q: str):
+        """An Accelerator, a list of candidate ids (ambiguous), or None (unknown)."""
+        key = normalise(q)
+        if key in self.ambiguous:
+            return list(self.ambiguous[key])
+        if key in self.index:
+            return self.by_id[self.index[key]]
+        bare = _strip_noise(q)
+        if bare in self.ambiguous:
+            return list(self.ambiguous[bare])
+        if bare in self.index:  # 'NVIDIA Tesla K80' -> the row named 'K80'
+            return self.by_id[self.index[bare]]
+        loose = self.loose.get(bare, set())
+        if len(loose) == 1:
+            return self.by_id[next(iter(loose))]
+        return sorted(loose) or None
 
     def _which(self, q: str, ids) -> str:
         options = "; ".join(f"{i} ({self.by_id[i].name})" for i in ids)
@@ -296,6 +322,14 @@ def _load_cached(path: str) -> Table:
                              f"{seen_names[normalise(name)]}", file=path, key=f"ambiguous.{name}")
         ambiguous[normalise(name)] = list(ids)
     return Table(rows=rows, file=str(path), units=dict(top.units), ambiguous=ambiguous)
+
+
+def split_names(cell: str) -> list[str]:
+    """The parts a cell lists: 'Google TPU v4,Google TPU v3' -> ['Google TPU v4', 'Google TPU v3'].
+
+    Commas, semicolons, '+', '/', '|', '&' and 'and' separate names; empty pieces are dropped.
+    A name with a slash inside a part number is rare in datasets and would split."""
+    return [p.strip() for p in _LIST_SEPARATORS.split(str(cell or "")) if p and p.strip()]
 
 
 def lookup(query: str, table: Table | None = None) -> Accelerator:

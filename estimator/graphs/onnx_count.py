@@ -606,6 +606,17 @@ def _symbolic_shapes(model):
 # Scopes
 # ---------------------------------------------------------------------------------------
 
+def _reads(node):
+    """(slot, name) of every value a node reads: its inputs, then the outer-scope values its
+    subgraphs (Loop/If/Scan bodies, e.g. an exported EmbeddingBag) capture (slot -1)."""
+    yield from enumerate(node.input)
+    for attr in node.attribute:
+        for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+            for inner in sub.node:
+                for _, name in _reads(inner):
+                    yield -1, name
+
+
 def _scope(node) -> str:
     """Dotted module path of a node: from dynamo name-scope metadata or TorchScript names."""
     for p in node.metadata_props:
@@ -732,7 +743,7 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     first_scope: dict[str, str] = {}
     quant_weights: set[str] = set()
     for node, sc in zip(graph.node, node_scope):
-        for i, inp in enumerate(node.input):
+        for i, inp in _reads(node):
             if inp in inits:
                 first_scope.setdefault(inp, sc)
                 if i in _BUFFER_SLOTS.get(node.op_type, ()):

@@ -81,7 +81,8 @@ def _classes():
         def forward(self, x, env):
             outs = {}
             for seg in self.branch_names:
-                outs[seg] = self.run(x, env) if seg == "" else self._modules[seg].run(x, env)
+                # a branch is called as a module (not .run) so tracers record its scope
+                outs[seg] = self.run(x, env) if seg == "" else self._modules[seg](x, env)
             return self.layer.join_torch(x, outs)
 
     class SpecModule(Seq):

@@ -56,7 +56,9 @@ def parse_shape(text: str, torch=None):
     torch = torch or require("torch", "torch")
     s, _, dt = str(text).strip().partition(":")
     try:
-        shape = tuple(int(p) for p in re.split(r"[x,* ]+", s.strip().lower()) if p != "")
+        if not re.fullmatch(r"\d+([x,* ]+\d+)*", s.strip().lower()):
+            raise ValueError(s)
+        shape = tuple(int(p) for p in re.split(r"[x,* ]+", s.strip().lower()))
     except ValueError:
         raise InputError(f"input shape {text!r}: expected sizes like 1x3x224x224 "
                          "(optionally :dtype, e.g. 1x128:int64)") from None
@@ -603,6 +605,27 @@ def _device_mismatch(exc) -> bool:
     return "meta" in t and ("device" in t or "Device" in t) and not isinstance(exc, _DataDependent)
 
 
+def _value_free_library_paths() -> list:
+    """Make library code that reads tensor values only to choose a faster path take the path
+    that reads none, for a count on meta or fake tensors; returns the undo callables.
+
+    transformers' ``masking_utils`` reads the padding mask to decide whether a causal or
+    bidirectional mask can be dropped in favour of SDPA's ``is_causal`` flag; on meta tensors
+    that read fails (BART, mBART, Pegasus decoders build an all-ones mask first). Answered
+    "keep the mask", SDPA receives it: the matrix FLOPs are the same either way, since the
+    counter counts the full score matrix."""
+    import sys
+
+    mu = sys.modules.get("transformers.masking_utils")
+    undo = []
+    for fname in ("_ignore_causal_mask_sdpa", "_ignore_bidirectional_mask_sdpa"):
+        old = getattr(mu, fname, None) if mu is not None else None
+        if old is not None:
+            setattr(mu, fname, lambda *a, **k: False)
+            undo.append(lambda fname=fname, old=old: setattr(mu, fname, old))
+    return undo
+
+
 def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> dict:
     """One counted forward on ``engine`` ('meta', 'fake' or 'real'); the model is restored."""
     stack: list[str] = []
@@ -644,6 +667,8 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
             # no always_call: after an exception the stack keeps the module that failed
             handles.append(m.register_forward_hook(post_hook(path), with_kwargs=True))
         model.train(mode == "train")
+        if novalues:
+            restore.extend(_value_free_library_paths())
         for b in moe:
             if top_k is not None:  # the override routes too, not only the accounting
                 blk = modules.get(b["block"]) if b["block"] is not None else None

@@ -10,35 +10,48 @@ from . import elementwise as costs
 from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
 
 
+def rope_tables(length: int, dim: int):
+    """cos and sin tables (length, dim) of rotary position embedding (Su et al. 2021, RoFormer):
+    fixed rotations, buffers, no parameters."""
+    import torch
+
+    inv = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    ang = torch.outer(torch.arange(length, dtype=torch.float32), inv)
+    ang = torch.cat((ang, ang), dim=-1)
+    return ang.cos(), ang.sin()
+
+
+def rotate(x, cos, sin):
+    """Apply rotary embedding to the last dim of x (halves rotated against each other)."""
+    import torch
+
+    x1, x2 = x.chunk(2, dim=-1)
+    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+
 @functools.cache
 def _module():
     import torch
     import torch.nn.functional as F
     from torch import nn
 
-    def rotate(x, cos, sin):
-        x1, x2 = x.chunk(2, dim=-1)
-        return x * cos + torch.cat((-x2, x1), dim=-1) * sin
-
     class Attention(nn.Module):
         """q/k/v/o projections around scaled_dot_product_attention (counted as two matmuls)."""
 
-        def __init__(self, d, d_kv, heads, kv_heads, head_dim, qkv_bias, out_bias, causal,
-                     rotary_len, memory):
+        def __init__(self, d, d_kv, heads, kv_heads, head_dim, qkv_bias, k_bias, out_bias, causal,
+                     rotary_len, memory, position_bias):
             super().__init__()
             self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
-            self.causal, self.memory = causal, memory
+            self.causal, self.memory, self.position_bias = causal, memory, position_bias
             self.q = nn.Linear(d, heads * head_dim, bias=qkv_bias)
-            self.k = nn.Linear(d_kv, kv_heads * head_dim, bias=qkv_bias)
+            self.k = nn.Linear(d_kv, kv_heads * head_dim, bias=k_bias)
             self.v = nn.Linear(d_kv, kv_heads * head_dim, bias=qkv_bias)
             self.o = nn.Linear(heads * head_dim, d, bias=out_bias)
             self.rotary = rotary_len > 0
-            if self.rotary:  # Su et al. 2021 (RoFormer): fixed rotations, no parameters
-                inv = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-                ang = torch.outer(torch.arange(rotary_len, dtype=torch.float32), inv)
-                ang = torch.cat((ang, ang), dim=-1)
-                self.register_buffer("cos", ang.cos(), persistent=False)
-                self.register_buffer("sin", ang.sin(), persistent=False)
+            if self.rotary:
+                cos, sin = rope_tables(rotary_len, head_dim)
+                self.register_buffer("cos", cos, persistent=False)
+                self.register_buffer("sin", sin, persistent=False)
 
         def forward(self, x, env=None):
             mem = env[self.memory] if self.memory else x
@@ -54,7 +67,15 @@ def _module():
                 rep = self.heads // self.kv_heads
                 k = k.repeat_interleave(rep, dim=1)
                 v = v.repeat_interleave(rep, dim=1)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal and not self.memory)
+            causal = self.causal and not self.memory
+            mask = None
+            if self.position_bias:  # T5: a learned bias added to the logits (and the causal mask)
+                mask = env[self.position_bias]
+                if causal:
+                    future = torch.ones(t, s, dtype=torch.bool, device=x.device).triu(1)
+                    mask = mask.masked_fill(future, float("-inf"))
+                    causal = False
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
             return self.o(y.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
 
     Attention.needs_env = True
@@ -81,17 +102,20 @@ class Attention(LayerSpec):
     head_dim: Optional[Size] = Field(None, description="per-head width (default: d_model / heads)")
     bias: bool = Field(True, description="biases on q, k, v and o")
     qkv_bias: Optional[bool] = Field(None, description="override the bias of q, k, v")
+    k_bias: Optional[bool] = Field(None, description="override the bias of k alone (Whisper: none)")
     out_bias: Optional[bool] = Field(None, description="override the bias of o")
     causal: bool = Field(False, description="mask future positions (decoder self-attention)")
     rotary: bool = Field(False, description="rotary position embedding on q and k (no parameters)")
     memory: Optional[str] = Field(None, description="cross-attention: path of the output to attend to")
+    position_bias: Optional[str] = Field(
+        None, description="path of a relative_bias layer whose (heads, T, S) output is added to the logits")
 
     family: ClassVar[str] = "attention"
     EXAMPLE = {"input": {"shape": [6, 16]},
                "layer": {"kind": "attention", "heads": 4, "kv_heads": 2, "causal": True, "rotary": True}}
 
     def needs(self) -> list[str]:
-        return [self.memory] if self.memory else []
+        return [p for p in (self.memory, self.position_bias) if p]
 
     def _dims(self, x: Shape, ctx: Ctx):
         if len(x) != 2:
@@ -115,21 +139,30 @@ class Attention(LayerSpec):
             raise ShapeError(f"kv_heads={g} must divide heads={h}")
         if self.rotary and e % 2:
             raise ShapeError(f"rotary needs an even head_dim, got {e}")
+        if self.position_bias:
+            pb = ctx.env.get(self.position_bias)
+            if pb is None:
+                raise ShapeError(f"position_bias '{self.position_bias}' is not an earlier layer")
+            if tuple(pb) != (h, t, s):
+                raise ShapeError(f"position_bias '{self.position_bias}' gives {tuple(pb)}, "
+                                 f"attention needs (heads, T, S) = {(h, t, s)}")
         qkv_bias = self.bias if self.qkv_bias is None else self.qkv_bias
+        k_bias = qkv_bias if self.k_bias is None else self.k_bias
         out_bias = self.bias if self.out_bias is None else self.out_bias
-        return t, d, s, d_kv, h, g, e, qkv_bias, out_bias
+        return t, d, s, d_kv, h, g, e, qkv_bias, k_bias, out_bias
 
     def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
         self._dims(x, ctx)
         return tuple(x)
 
     def formula(self, x: Shape, ctx: Ctx) -> Formula:
-        t, d, s, d_kv, h, g, e, qkv_bias, out_bias = self._dims(x, ctx)
+        t, d, s, d_kv, h, g, e, qkv_bias, k_bias, out_bias = self._dims(x, ctx)
         p = {"q.weight": Param((h * e, d), "attention"), "k.weight": Param((g * e, d_kv), "attention"),
              "v.weight": Param((g * e, d_kv), "attention"), "o.weight": Param((d, h * e), "attention")}
         if qkv_bias:
-            p.update({"q.bias": Param((h * e,), "attention"), "k.bias": Param((g * e,), "attention"),
-                      "v.bias": Param((g * e,), "attention")})
+            p.update({"q.bias": Param((h * e,), "attention"), "v.bias": Param((g * e,), "attention")})
+        if k_bias:
+            p["k.bias"] = Param((g * e,), "attention")
         if out_bias:
             p["o.bias"] = Param((d,), "attention")
         core = 2 * (2 * t * s * h * e)  # QK^T and AV
@@ -138,16 +171,17 @@ class Attention(LayerSpec):
         b = costs.BIAS
         parts = {
             "q": (2 * t * d * h * e, b * t * h * e if qkv_bias else 0),
-            "k": (2 * s * d_kv * g * e, b * s * g * e if qkv_bias else 0),
+            "k": (2 * s * d_kv * g * e, b * s * g * e if k_bias else 0),
             "v": (2 * s * d_kv * g * e, b * s * g * e if qkv_bias else 0),
             "sdpa": (core, (costs.SOFTMAX + 1) * h * t * s
-                     + (costs.ROTARY * (t * h * e + s * g * e) if self.rotary else 0)),
+                     + (costs.ROTARY * (t * h * e + s * g * e) if self.rotary else 0)
+                     + (costs.BIAS * h * t * s if self.position_bias else 0)),
             "o": (2 * t * h * e * d, b * t * d if out_bias else 0),
         }
         return Formula(p, flops=sum(f for f, _ in parts.values()),
                        other=sum(o for _, o in parts.values()), parts=parts)
 
     def build(self, x: Shape, ctx: Ctx):
-        t, d, s, d_kv, h, g, e, qkv_bias, out_bias = self._dims(x, ctx)
-        return _module()(d, d_kv, h, g, e, qkv_bias, out_bias, self.causal,
-                         max(t, s) if self.rotary else 0, self.memory)
+        t, d, s, d_kv, h, g, e, qkv_bias, k_bias, out_bias = self._dims(x, ctx)
+        return _module()(d, d_kv, h, g, e, qkv_bias, k_bias, out_bias, self.causal,
+                         max(t, s) if self.rotary else 0, self.memory, self.position_bias)

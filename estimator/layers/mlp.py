@@ -9,12 +9,27 @@ from pydantic import Field
 from . import elementwise as costs
 from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
 
-ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu", "quick_gelu")
+
+
+@functools.cache
+def _quick_gelu():
+    from torch import nn
+
+    class QuickGELU(nn.Module):
+        """x * sigmoid(1.702 x): CLIP's GELU approximation (Radford et al. 2021, released code)."""
+
+        def forward(self, x):
+            return x * (1.702 * x).sigmoid()
+
+    return QuickGELU
 
 
 def torch_activation(name: str):
     from torch import nn
 
+    if name == "quick_gelu":
+        return _quick_gelu()()
     return {"relu": nn.ReLU(), "gelu": nn.GELU(), "gelu_tanh": nn.GELU(approximate="tanh"),
             "silu": nn.SiLU()}[name]
 
@@ -69,7 +84,7 @@ class MLP(LayerSpec):
 
     kind: Literal["mlp"] = "mlp"
     hidden: Size = Field(..., description="hidden width (e.g. 4 * d_model)")
-    activation: Literal[ACTIVATIONS] = Field("gelu", description="relu | gelu | gelu_tanh | silu")
+    activation: Literal[ACTIVATIONS] = Field("gelu", description="relu | gelu | gelu_tanh | silu | quick_gelu")
     gated: bool = Field(False, description="gated linear unit (SwiGLU with silu, GeGLU with gelu)")
     bias: bool = Field(True, description="biases on the projections")
 

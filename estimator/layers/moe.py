@@ -42,17 +42,28 @@ def _module():
             return torch.bmm(h, self.down[flat]).view(n, k, -1)
 
     class MoE(nn.Module):
-        def __init__(self, d, n_experts, top_k, hidden, shared_hidden, activation, gated, router_bias):
+        def __init__(self, d, n_experts, top_k, hidden, shared_hidden, activation, gated, router_bias,
+                     scoring, score_bias):
             super().__init__()
-            self.top_k = top_k
+            self.top_k, self.scoring = top_k, scoring
             self.router = nn.Linear(d, n_experts, bias=router_bias)
+            # DeepSeek-V3: added to the affinities for the top-k choice only
+            self.score_bias = nn.Parameter(torch.zeros(n_experts)) if score_bias else None
             self.experts = Experts(n_experts, d, hidden, activation, gated)
             self.shared = mlp_module()(d, shared_hidden, activation, gated, False) if shared_hidden else None
 
         def forward(self, x):
             shape = x.shape
             flat = x.reshape(-1, shape[-1])
-            weights, idx = torch.topk(torch.softmax(self.router(flat), dim=-1), self.top_k, dim=-1)
+            logits = self.router(flat)
+            if self.scoring == "softmax":
+                weights, idx = torch.topk(torch.softmax(logits, dim=-1), self.top_k, dim=-1)
+            else:  # sigmoid affinities, top-k on (affinity + bias), weights normalised over the k
+                scores = torch.sigmoid(logits)
+                choice = scores if self.score_bias is None else scores + self.score_bias
+                idx = torch.topk(choice, self.top_k, dim=-1).indices
+                weights = scores.gather(-1, idx)
+                weights = weights / weights.sum(dim=-1, keepdim=True)
             y = (self.experts(flat, idx) * weights.unsqueeze(-1)).sum(dim=1)
             if self.shared is not None:
                 y = y + self.shared(flat)
@@ -66,7 +77,14 @@ class MoE(LayerSpec):
     """Mixture-of-experts feed-forward (Shazeer et al. 2017; Mixtral, Jiang et al. 2024;
     DeepSeekMoE shared experts, Dai et al. 2024).
 
-    params = router d·E (+E) + E·m·d·hidden (routed) + S·m·d·shared_hidden (shared),
+    The router scores E experts by softmax (Shazeer et al. 2017, GShard, Switch, Mixtral) or by
+    sigmoid affinities normalised over the selected k (DeepSeek-V3, arXiv:2412.19437, s2.1.2
+    eqs. 13-15); ``score_bias`` adds DeepSeek-V3's per-expert balancing bias b_i to the
+    affinities for the top-k choice only (eq. 16, auxiliary-loss-free load balancing): E
+    parameters, updated by a rule rather than by gradient, but stored and counted with the
+    weights (DeepSeek-V3's 671,026,419,200 includes them).
+
+    params = router d·E (+E bias) (+E score bias) + E·m·d·hidden (routed) + S·m·d·shared_hidden (shared),
     with m = 3 weight matrices gated, 2 plain. Active params (one token): router + top_k
     routed experts + all shared experts. FLOPs count only the experts a token visits:
     2·T·d·E (router) + top_k·2·T·m·d·hidden + S·2·T·m·d·shared_hidden.
@@ -81,7 +99,10 @@ class MoE(LayerSpec):
     shared_hidden: Optional[Size] = Field(None, description="hidden width of one shared expert (default: hidden)")
     activation: Literal[ACTIVATIONS] = Field("silu", description="relu | gelu | gelu_tanh | silu")
     gated: bool = Field(True, description="gated experts (SwiGLU)")
-    router_bias: bool = Field(False, description="bias on the router")
+    router_bias: bool = Field(False, description="bias on the router logits")
+    scoring: Literal["softmax", "sigmoid"] = Field(
+        "softmax", description="router scores: softmax, or sigmoid normalised over the top k (DeepSeek-V3)")
+    score_bias: bool = Field(False, description="per-expert bias added to the scores for the top-k choice only (DeepSeek-V3)")
 
     family: ClassVar[str] = "moe"
     EXAMPLE = {"input": {"shape": [5, 8]},
@@ -107,13 +128,19 @@ class MoE(LayerSpec):
         p = {"router.weight": Param((e, d), "dense")}
         if self.router_bias:
             p["router.bias"] = Param((e,), "dense")
+        if self.score_bias:
+            p["score_bias"] = Param((e,), "dense")  # used by the selection, outside the router
         for name in ("up", "gate", "down") if self.gated else ("up", "down"):
             shape = (e, f, d) if name == "down" else (e, d, f)
             p[f"experts.{name}"] = Param(shape, "expert", active=k * d * f)
         router = 2 * n * d * e
         routed = k * m * 2 * n * d * f
         routed_other = n * k * (f * (costs.ACTIVATION + (costs.GATE if self.gated else 0)) + 2 * d)
-        parts = {"router": (router, (costs.SOFTMAX * e + (e if self.router_bias else 0)) * n),
+        score = costs.SOFTMAX if self.scoring == "softmax" else costs.ACTIVATION
+        router_other = (score * e + (e if self.router_bias else 0) + (e if self.score_bias else 0)) * n
+        if self.scoring == "sigmoid":
+            router_other += 2 * k * n  # normalise the k selected weights: sum and divide
+        parts = {"router": (router, router_other),
                  "experts": (routed, routed_other)}
         if self.shared_experts:
             sp, sflops, sother = mlp_formula(n, d, self._shared_width(), self.gated, False,
@@ -125,4 +152,4 @@ class MoE(LayerSpec):
 
     def build(self, x: Shape, ctx: Ctx):
         return _module()(x[-1], self.experts, self.top_k, self.hidden, self._shared_width(),
-                         self.activation, self.gated, self.router_bias)
+                         self.activation, self.gated, self.router_bias, self.scoring, self.score_bias)

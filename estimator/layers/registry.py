@@ -12,7 +12,11 @@ A room (one file per layer family) defines, per kind, a pydantic config model de
 """
 from __future__ import annotations
 
+import functools
+import importlib
 import math
+import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Optional, Union
 
@@ -20,7 +24,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
                       WithJsonSchema)
 
 from ..count import Count
-from ..spec.expr import ExprError, as_int, evaluate
+from ..spec.expr import ExprError, as_int, bounded, evaluate
 
 Shape = tuple  # batchless shape, e.g. (3, 224, 224) or (T, d_model)
 
@@ -32,23 +36,18 @@ def _vars(info: ValidationInfo) -> dict:
 
 
 def _expr_int(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, (str, float, int)) and not isinstance(value, bool):
         try:
-            return as_int(evaluate(value, _vars(info)))
-        except ExprError as err:
-            raise ValueError(str(err)) from None
-    if isinstance(value, float):
-        try:
-            return as_int(value)
+            return as_int(evaluate(value, _vars(info)) if isinstance(value, str) else value)
         except ExprError as err:
             raise ValueError(str(err)) from None
     return value
 
 
 def _expr_num(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, (str, float, int)) and not isinstance(value, bool):
         try:
-            return float(evaluate(value, _vars(info)))
+            return float(bounded(evaluate(value, _vars(info)) if isinstance(value, str) else value))
         except ExprError as err:
             raise ValueError(str(err)) from None
     return value
@@ -209,11 +208,35 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
     return cls
 
 
-def load_all() -> dict[str, type[LayerSpec]]:
-    """Import every room so the registry is complete."""
-    from . import (activation, attention, composite, conv, embedding, linear, mlp,  # noqa: F401
-                   moe, norm, pooling, recurrent, shape)
+_NOT_ROOMS = {"registry", "elementwise"}
+_KIND_DECL = re.compile(r'kind:\s*Literal\[\s*"([^"]+)"\s*\]')
 
+
+@functools.cache
+def rooms() -> dict[str, str]:
+    """kind -> the room (module of this package) that declares it, read from each room's
+    source (its ``kind: Literal["..."]`` line) without importing it: a spec imports only the
+    rooms of the kinds it uses, and adding a kind means adding one file."""
+    out: dict[str, str] = {}
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        if path.stem.startswith("_") or path.stem in _NOT_ROOMS:
+            continue
+        for kind in _KIND_DECL.findall(path.read_text(encoding="utf-8")):
+            out[kind] = path.stem
+    return out
+
+
+def kind_class(kind: str) -> Optional[type[LayerSpec]]:
+    """The class of a layer kind, importing its room on first use; None if unknown."""
+    if kind not in REGISTRY and kind in rooms():
+        importlib.import_module(f"{__package__}.{rooms()[kind]}")
+    return REGISTRY.get(kind)
+
+
+def load_all() -> dict[str, type[LayerSpec]]:
+    """Import every room so the registry is complete (kinds, schema, suggestions)."""
+    for room in sorted(set(rooms().values())):
+        importlib.import_module(f"{__package__}.{room}")
     return REGISTRY
 
 

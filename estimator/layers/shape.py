@@ -1,11 +1,14 @@
-"""Shape-only layers: flatten, dropout, identity. No parameters, no FLOPs."""
+"""Shape-only layers: flatten, dropout, identity, transpose, select, reshape. No parameters, no
+FLOPs."""
 from __future__ import annotations
 
+import functools
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .registry import Count0, Ctx, Formula, LayerSpec, Prob, Shape, ShapeError, numel, register
+from .registry import (Count0, Ctx, Formula, LayerSpec, Prob, Shape, ShapeError, Sizes, numel,
+                       register)
 
 
 @register
@@ -73,3 +76,128 @@ class Identity(LayerSpec):
         from torch import nn
 
         return nn.Identity()
+
+
+@functools.cache
+def _transpose_module():
+    from torch import nn
+
+    class Transpose(nn.Module):
+        def __init__(self, a: int, b: int):
+            super().__init__()
+            self.a, self.b = a + 1, b + 1  # past the batch dim
+
+        def forward(self, x):
+            return x.transpose(self.a, self.b)
+
+    return Transpose
+
+
+@register
+class Transpose(LayerSpec):
+    """Swap two batchless dims: a conv stem's (C, L) becomes a (L, C) sequence for attention
+    (Whisper's encoder). A view: no parameters, no FLOPs."""
+
+    kind: Literal["transpose"] = "transpose"
+    dims: tuple[Count0, Count0] = Field((0, 1), description="the two (batchless) dims to swap")
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"shape": [4, 6]}, "layer": {"kind": "transpose"}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        a, b = self.dims
+        if max(a, b) >= len(x):
+            raise ShapeError(f"transpose dims {a}, {b} go past the last dim of {tuple(x)}")
+        out = list(x)
+        out[a], out[b] = out[b], out[a]
+        return tuple(out)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _transpose_module()(*self.dims)
+
+
+@functools.cache
+def _select_module():
+    from torch import nn
+
+    class Select(nn.Module):
+        def __init__(self, dim: int, index: int):
+            super().__init__()
+            self.dim, self.index = dim + 1, index  # past the batch dim
+
+        def forward(self, x):
+            return x.select(self.dim, self.index)
+
+    return Select
+
+
+@register
+class Select(LayerSpec):
+    """Take one position along a batchless dim, dropping it: BERT's pooler reads the first
+    ([CLS]) token, (T, d) -> (d,). An index: no parameters, no FLOPs."""
+
+    kind: Literal["select"] = "select"
+    dim: Count0 = Field(0, description="the (batchless) dim to index")
+    index: Count0 = Field(0, description="the position taken (0 = first)")
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"shape": [5, 8]}, "layer": {"kind": "select"}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        if self.dim >= len(x):
+            raise ShapeError(f"select dim {self.dim} is past the last dim of {tuple(x)}")
+        if self.index >= x[self.dim]:
+            raise ShapeError(f"select index {self.index} is past the size {x[self.dim]} of dim {self.dim}")
+        return (*x[:self.dim], *x[self.dim + 1:])
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _select_module()(self.dim, self.index)
+
+
+@functools.cache
+def _reshape_module():
+    from torch import nn
+
+    class Reshape(nn.Module):
+        """(B, *x) -> (B, *shape)."""
+
+        def __init__(self, shape):
+            super().__init__()
+            self.shape = tuple(shape)
+
+        def forward(self, x):
+            return x.reshape(x.shape[0], *self.shape)
+
+    return Reshape
+
+
+@register
+class Reshape(LayerSpec):
+    """Reshape to ``shape`` (batchless, row-major): (512,) -> (1, 512). The element count must
+    not change. No parameters, no FLOPs."""
+
+    kind: Literal["reshape"] = "reshape"
+    shape: Sizes = Field(..., description="the new batchless shape, e.g. [1, 512]")
+
+    family: ClassVar[str] = "shape"
+    EXAMPLE = {"input": {"vector": 12}, "layer": {"kind": "reshape", "shape": [3, 4]}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        shape = (self.shape,) if isinstance(self.shape, int) else tuple(self.shape)
+        if numel(shape) != numel(x):
+            raise ShapeError(f"reshape {tuple(x)} -> {shape}: {numel(x)} elements cannot "
+                             f"become {numel(shape)}")
+        return shape
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        self.output_shape(x, ctx)
+        return Formula()
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _reshape_module()(self.output_shape(x, ctx))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-def render(result, depth: int | None = None) -> str:
+def render(result, depth: int | None = None, expand: bool = False) -> str:
     from .text import render as _render
 
-    return _render(result, depth=depth)
+    return _render(result, depth=depth, expand=expand)

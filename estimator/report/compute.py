@@ -40,6 +40,10 @@ def render_counting(c: CountingEstimate) -> list[str]:
     r = _range_line(c.training_flops)
     if r:
         lines.append(r)
+    if c.ratio_source:
+        lines.append(f"  with the conventional ratio 2: {fmt_flops(c.conventional_flops)}; "
+                     f"measured / conventional = "
+                     f"{c.training_flops.central / c.conventional_flops.central:.4f}")
     if c.six_nd is not None:
         ratio = c.ratio_to_6nd
         lines.append(f"  6·N·D: {c.six_nd_arithmetic()}")
@@ -50,8 +54,12 @@ def render_counting(c: CountingEstimate) -> list[str]:
         lines.append(f"  total: {fmt_flops(c.total)}")
     if c.published:
         pv = c.published["value"]
+        sets = c.published.get("modified")
+        verdict = (f"not compared: the model counted is modified by --set "
+                   f"{', '.join(f'{k}={v}' for k, v in sets.items())}" if sets else
+                   f"counted / published = {c.total.central / pv:.3f}")
         lines.append(f"  published: {sci(pv, 3)} FLOP ({c.published.get('source') or 'spec'}); "
-                     f"counted / published = {c.total.central / pv:.3f}")
+                     + verdict)
     lines.append("  inputs:")
     lines += [f"    - {i}" for i in c.inputs]
     for n in c.notes:

@@ -24,14 +24,21 @@ def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
     return t
 
 
-def _to_text(*renderables) -> str:
+class Plain(str):
+    """Text laid out already (a plain table): printed as it is, never wrapped."""
+
+
+def _to_text(*renderables, width: int = 140) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    console = Console(file=buf, width=140, color_system=None, force_terminal=False,
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False,
                       highlight=False, emoji=False, markup=False)
     for r in renderables:
-        console.print(r)
+        if isinstance(r, Plain):
+            buf.write(r + "\n")
+        else:
+            console.print(r)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()) + "\n"
 
 
@@ -43,43 +50,100 @@ def flops_str(v: float) -> str:
     return si(v, "FLOP")
 
 
-def _rows(result: CountResult, depth: int | None):
-    return [r for r in result.layers if depth is None or r.depth <= depth]
+def _rows(result: CountResult, depth: int | None, rows=None):
+    return [r for r in (result.layers if rows is None else rows) if depth is None or r.depth <= depth]
 
 
-def render(result: CountResult, depth: int | None = None) -> str:
-    """The readable breakdown: a tree of layers, then the totals, then published figures."""
+#: longest note shown in a text report (the JSON has every character)
+NOTE_CHARS = 300
+#: most spec notes listed in a text report
+MAX_NOTES = 20
+
+
+def clip(text: str, limit: int = NOTE_CHARS) -> str:
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f"... (+{len(text) - limit:,} characters; --json has them all)"
+
+
+def plain_table(columns: list[str], rows: list[list[str]], right: Iterable[str] = ()) -> str:
+    """Columns padded to their widest cell, a rule under the header (rich's SIMPLE_HEAD look):
+    linear in the rows, where rich costs about a millisecond a row."""
+    right = set(right)
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+
+    def line(cells):
+        out = [cell.rjust(w) if col in right else cell.ljust(w)
+               for cell, w, col in zip(cells, widths, columns)]
+        return "   ".join(out).rstrip()
+
+    return Plain("\n".join([line(columns), "\u2500" * (sum(widths) + 3 * (len(widths) - 1))]
+                           + [line(r) for r in rows]))
+
+
+def layer_rows(result: CountResult, depth: int | None = None, expand: bool = False):
+    """The rows a text report shows: repeats collapsed (one row ``0-95 (x96)`` per run of
+    identical copies, its sub-rows per copy) unless ``expand``."""
+    from ..count import runs
+
+    rows = result.layers if expand or result.collapsed is None else result.collapsed
+    out = []
+    for r, m, _ in runs(rows):
+        if depth is not None and r.depth > depth:
+            continue
+        out.append((r, m))
+    return out
+
+
+def render_layers(result: CountResult, depth: int | None = None, expand: bool = False) -> str:
+    cols = ["layer", "kind", "output", "params", "FLOPs", "other FLOPs", "note"]
+    body = []
+    stack: list[str] = []  # path of the latest row at each depth
+    for r, m in layer_rows(result, depth, expand):
+        del stack[r.depth - 1:]
+        parent = stack[-1] if stack else ""
+        name = r.path[len(parent) + 1:] if parent and r.path.startswith(parent + ".") else r.path
+        stack.append(r.path)
+        note = r.note
+        if m > 1:
+            first = int(name)
+            name = f"{first}-{first + m - 1} (x{m})"
+            c = r.count.scale(m)
+            note = (f"identical copies, figures per copy (all {m}: {si(c.params)} params, "
+                    f"{flops_str(c.forward_flops)})" + (f"; {note}" if note else ""))
+        body.append(["  " * (r.depth - 1) + name, r.kind, shape_str(r.output_shape),
+                     si(r.count.params) if r.count.params else "-",
+                     flops_str(r.count.forward_flops) if r.count.forward_flops else "-",
+                     flops_str(r.count.other_flops) if r.count.other_flops else "-", clip(note)])
+    return plain_table(cols, body, right=("params", "FLOPs", "other FLOPs"))
+
+
+def render(result: CountResult, depth: int | None = None, expand: bool = False) -> str:
+    """The readable breakdown: a tree of layers (repeats collapsed unless ``expand``), then
+    the totals, then published figures."""
     head = [f"{result.name}  ({result.source} count)"]
     cite = result.extra.get("citation")
     if cite:
-        head.append(f"source: {cite}")
+        head.append(f"source: {clip(cite)}")
+    sets = result.extra.get("overrides")
+    if sets:
+        head.append("modified by --set: " + ", ".join(f"{k}={v}" for k, v in sets.items()))
     inputs = ", ".join(shape_str(v) if k == "input" else f"{k}: {shape_str(v)}"
                        for k, v in result.input_shapes.items())
     if inputs:
         head.append(f"input: {inputs}" + (" (token ids)" if result.tokens else "")
                     + "; " + _forward_for(result))
-    t = _table("layer", "kind", "output", "params", "FLOPs", "other FLOPs", "note",
-               right=("params", "FLOPs", "other FLOPs"))
-    stack: list[str] = []  # path of the latest row at each depth
-    for r in _rows(result, depth):
-        del stack[r.depth - 1:]
-        parent = stack[-1] if stack else ""
-        name = r.path[len(parent) + 1:] if parent and r.path.startswith(parent + ".") else r.path
-        stack.append(r.path)
-        t.add_row("  " * (r.depth - 1) + name, r.kind, shape_str(r.output_shape),
-                  si(r.count.params) if r.count.params else "-",
-                  flops_str(r.count.forward_flops) if r.count.forward_flops else "-",
-                  flops_str(r.count.other_flops) if r.count.other_flops else "-", r.note)
-    parts = ["\n".join(head), t, render_totals(result)]
+    parts = ["\n".join(head), render_layers(result, depth, expand), render_totals(result)]
     pub = render_published(result)
     if pub:
         parts.append(pub)
     if result.notes:
-        parts.append("notes:\n" + "\n".join(f"  - {n}" for n in result.notes))
+        shown = [f"  - {clip(n)}" for n in result.notes[:MAX_NOTES]]
+        if len(result.notes) > MAX_NOTES:
+            shown.append(f"  ... and {len(result.notes) - MAX_NOTES:,} more notes (--json lists them)")
+        parts.append("notes:\n" + "\n".join(shown))
     return _to_text(*parts)
-
-
-
 
 
 def _forward_for(result: CountResult) -> str:
@@ -144,8 +208,12 @@ def render_published(result: CountResult):
         t.add_row(r["key"], _fmt_pub(r["key"], r["published"]),
                   "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
                   "-" if r["ratio"] is None else f"{r['ratio']:.4f}")
-        sources.append(f"  {r['key']}: {r['source']}" + (f" ({r['note']})" if r.get("note") else ""))
-    return _to_text(t) + "sources:\n" + "\n".join(sources)
+        sources.append(f"  {r['key']}: {clip(r['source'])}" + (f" ({clip(r['note'])})" if r.get("note") else ""))
+    sets = result.extra.get("overrides")
+    warn = ("not compared: these figures are for the published model, and the model counted "
+            "is modified by --set " + ", ".join(f"{k}={v}" for k, v in sets.items()) + "\n"
+            if sets else "")
+    return _to_text(t) + warn + "sources:\n" + "\n".join(sources)
 
 
 def _fmt_pub(key: str, v: float) -> str:

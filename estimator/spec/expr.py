@@ -4,6 +4,10 @@ The expression is parsed with :mod:`ast` and only numbers, names of spec variabl
 operators ``+ - * / // % **``, parentheses and the functions ``min max ceil floor round int
 abs`` are accepted; anything else (attributes, calls of other names, subscripts, strings,
 lambdas, comprehensions) is refused. Nothing is ever passed to Python's ``eval``.
+
+Every value, intermediate ones included, must be finite and below
+:data:`~estimator.spec.limits.MAX_INT` in magnitude, so no expression (and no chain of
+variables squaring each other) can build a huge number.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import ast
 import math
 import operator
 from typing import Mapping
+
+from .limits import MAX_INT
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -42,12 +48,35 @@ def evaluate(text: str, variables: Mapping[str, float]) -> int | float:
         raise ExprError("expression too long")
     try:
         tree = ast.parse(src, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # ValueError: null bytes
         raise ExprError(f"cannot parse expression {src!r}") from None
-    return _eval(tree.body, variables, src)
+    try:
+        return _eval(tree.body, variables, src)
+    except RecursionError:
+        raise ExprError(f"expression nested too deeply: {src!r}") from None
+    except ExprError:
+        raise
+    except (OverflowError, ValueError, TypeError) as err:  # float overflow, int(inf), complex
+        raise ExprError(f"cannot evaluate {src!r}: {err}") from None
+
+
+def bounded(value, src: str = ""):
+    """``value`` if it is a finite number below MAX_INT in magnitude, else ExprError."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExprError(f"{src!r} is not a finite number" if src else f"{value} is not a finite number")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ExprError(f"{src!r} is not a number" if src else f"{value!r} is not a number")
+    if abs(value) >= MAX_INT:
+        raise ExprError(f"{src + ' = ' if src else ''}{value:.3g} is too large: values must stay "
+                        "below 2**63 (the limit)")
+    return value
 
 
 def _eval(node: ast.AST, env: Mapping[str, float], src: str):
+    return bounded(_eval1(node, env, src), src)
+
+
+def _eval1(node: ast.AST, env: Mapping[str, float], src: str):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
             and not isinstance(node.value, bool):
         return node.value
@@ -83,7 +112,7 @@ def as_int(value) -> int:
     if isinstance(value, bool):
         raise ExprError("expected a whole number, got a boolean")
     if isinstance(value, int):
-        return value
+        return bounded(value)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return int(bounded(value))
     raise ExprError(f"expected a whole number, got {value!r}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -66,7 +66,7 @@ class Training(BaseModel):
 
 
 PROVENANCE_KEYS = ("aliases", "authors", "title", "venue", "arxiv", "doi", "discrepancy",
-                   "training")
+                   "training", "unpublished")
 
 
 class SpecHeader(BaseModel):
@@ -89,6 +89,11 @@ class SpecHeader(BaseModel):
     discrepancy: Optional[dict[str, str]] = Field(
         None, description="per published figure: why the count differs from it by more than 1 %")
     training: Optional[Training] = Field(None, description="training inputs as published")
+    unit: Optional[Literal["token", "example"]] = Field(
+        None, description="what per-unit figures divide by: token (default with a token input) "
+                          "or example (id inputs that are not a sequence: sparse features)")
+    unpublished: Optional[str] = Field(
+        None, description="where the source publishes no parameter count: what it says instead")
     notes: Optional[list[str]] = Field(None, description="free text: conventions, differences")
     input: Optional[InputDecl] = Field(None, description="the single input")
     inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
@@ -122,12 +127,18 @@ class Spec:
     published: dict[str, dict] = field(default_factory=dict)
     reduced: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)  # aliases, authors, training, ...
+    unit: str | None = None  # 'token' or 'example': what per-unit figures divide by
     file: str | None = None
     raw: Any = None
     overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tokens(self) -> int | None:
+        """T of the first token input: per-token figures divide by it. None for a spec whose
+        ``unit: example`` says its id inputs are not a sequence (DLRM's sparse features, an
+        agent's goal slots)."""
+        if self.unit == "example":
+            return None
         for inp in self.inputs.values():
             if inp.ids:
                 return inp.shape[0]
@@ -262,9 +273,8 @@ def _input(name: str, decl: InputDecl, vars_, file, raw, loc) -> Input:
 
 
 def parse_layer(item, loc: tuple, vars_: dict, file, raw):
-    from ..layers.registry import load_all
+    from ..layers.registry import kind_class, load_all
 
-    registry = load_all()
     if isinstance(item, str):
         item = {"kind": item}
     if not isinstance(item, dict):
@@ -273,9 +283,9 @@ def parse_layer(item, loc: tuple, vars_: dict, file, raw):
     kind = item.get("kind")
     if kind is None:
         raise SpecError("layer has no 'kind'", file=file, line=line_of(raw, loc), key=key_path(loc))
-    cls = registry.get(kind) if isinstance(kind, str) else None
+    cls = kind_class(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise SpecError(f"unknown layer kind '{kind}'{_suggest(kind, registry)}; "
+        raise SpecError(f"unknown layer kind '{kind}'{_suggest(kind, load_all())}; "
                         "`paramcount kinds` lists them", file=file,
                         line=line_of(raw, loc + ("kind",)), key=key_path(loc + ("kind",)))
     data = dict(item)
@@ -357,7 +367,7 @@ def parse_spec(raw, file: str | None = None, overrides: dict | None = None) -> S
     provenance = {k: getattr(head, k) for k in PROVENANCE_KEYS if getattr(head, k) is not None}
     if head.training is not None:
         provenance["training"] = head.training.model_dump(exclude_none=True)
-    return Spec(provenance=provenance, name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
+    return Spec(provenance=provenance, unit=head.unit, name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
                 url=head.url, year=head.year, domain=head.domain, description=head.description,
                 notes=list(head.notes or []), published=published, reduced=dict(head.reduced or {}),
                 file=file, raw=raw, overrides=dict(overrides or {}))

@@ -1,0 +1,97 @@
+"""The catalog command: notable systems recounted beside their published figures."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import _fail, _out, _print_json, app
+
+
+@app.command("catalog")
+def catalog_cmd(
+    items: List[str] = typer.Argument(
+        None, help="Spec files or folders to catalog instead of archspecs/, and/or a name or "
+                   "alias to look for (any part of it: 'llama', 'GPT-3 175B (davinci)')."),
+    domain: Optional[str] = typer.Option(None, "--domain", help="vision, language, speech, "
+                                         "multimodal, games or recommendation."),
+    since: Optional[int] = typer.Option(None, "--since", help="Published in or after YEAR."),
+    until: Optional[int] = typer.Option(None, "--until", help="Published in or before YEAR."),
+    sort: str = typer.Option("year", "--sort", help="Column to sort by: year, name, params, "
+                             "active_params, forward_flops, flops_per_param, training_compute..."),
+    descending: bool = typer.Option(False, "--desc", help="Sort largest first."),
+    json_out: bool = typer.Option(False, "--json", help="Print only JSON: a list of rows."),
+    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
+    page: bool = typer.Option(False, "--page", help="Print the Markdown page docs/catalog.md."),
+    plot: Optional[Path] = typer.Option(
+        None, "--plot", help="Draw parameters and training compute against year to FILE.png "
+                             "or .svg (needs the plot extra: pip install 'paramcount[plot]')."),
+    html: Optional[Path] = typer.Option(
+        None, "--html", help="Write the catalog as one self-contained web page (charts, "
+                             "sortable and filterable table) to FILE.html, or to "
+                             "DIR/catalog.html (needs the html extra: pip install "
+                             "'paramcount[html]')."),
+) -> None:
+    """The catalog: each system's parameters and FLOPs recounted from its spec, beside the
+    published figures with their sources, and training compute by both methods."""
+    from ..curation import catalog as cat
+    from ..report import catalog as report
+
+    paths = [i for i in items or [] if Path(i).exists()]
+    words = [i for i in items or [] if not Path(i).exists()]
+    if len(words) > 1:
+        _fail(f"paramcount catalog: {words[1]!r} is neither a spec file nor a folder "
+              "(give one name to look for)")
+    if sum((json_out, csv_out, markdown, page)) > 1:
+        _fail("paramcount catalog: choose one of --json, --csv, --markdown, --page")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        _fail(f"--plot {plot}: the file name must end in .png, .svg or .pdf")
+    if html is not None and not (html.suffix.lower() in (".html", ".htm") or html.is_dir()
+                                 or not html.suffix):
+        _fail(f"--html {html}: give a folder or a file name ending in .html")
+    entries = cat.load_catalog(paths or None)
+    chosen = cat.select(entries, query=words[0] if words else None, domain=domain,
+                        since=since, until=until, sort=sort, descending=descending)
+    if words and not chosen:
+        close = cat.suggest(words[0], entries)
+        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        _fail(f"paramcount catalog: no system matches {words[0]!r}{hint}")
+    rows = [e.to_row() for e in chosen]
+    if plot is not None:
+        report.plot(rows, plot)
+    if html is not None:
+        html = _write_page(rows, html)
+    if json_out:
+        _print_json(rows)
+    elif csv_out:
+        _out(report.to_csv(rows))
+    elif markdown:
+        _out(report.to_markdown(rows))
+    elif page:
+        _out(report.catalog_page(rows))
+    elif words and len(rows) == 1:
+        _out(report.render_detail(rows[0]))
+    else:
+        _out(report.render(rows))
+    if plot is not None and not (json_out or csv_out or markdown or page):
+        _out(f"plot written to {plot}")
+    if html is not None and not (json_out or csv_out or markdown or page):
+        _out(f"page written to {html}")
+
+
+def _write_page(rows: list, target: Path) -> Path:
+    """The page to ``target`` (FILE.html, or DIR/catalog.html, DIR made if need be)."""
+    from .._version import __version__
+    from ..report.catalog_html import page
+
+    text = page(rows, version=__version__)
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target / "catalog.html"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        _fail(f"--html {target}: cannot write the page: {err.strerror or err}")
+    return target

@@ -1,0 +1,357 @@
+"""The catalog: notable ML systems written down once as specs, recounted, beside their
+published figures.
+
+Every ``archspecs/*.yaml`` (or any list of spec files) becomes an :class:`Entry`: the analytic
+count (torch-free), the spec's provenance (authors, title, arXiv id, aliases), its published
+figures with their sources, the difference between the two with the spec's explanation, and
+training compute recomputed by both methods of :mod:`estimator.costs.compute` from the
+training inputs the source reports.
+
+Status of an entry:
+
+* ``reproduced``: every published figure with a counterpart in the count (params, active
+  params, forward FLOPs, MACs) is within :data:`TOLERANCE` of the count;
+* ``explained discrepancy``: some figure differs by more, and the spec's ``discrepancy:``
+  block says why (a rounded figure, a paper's arithmetic slip, an unstated vocabulary...);
+* ``unexplained discrepancy``: a difference nobody explained. The catalog's tests forbid it;
+* ``not published``: the source publishes no parameter count (the spec's ``unpublished:`` says
+  what it does publish); the count stands alone.
+
+The library returns data; :mod:`estimator.report.catalog` formats it, the CLI prints it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from ..errors import InputError, PCError
+
+TOLERANCE = 0.01          # 1 %: a published figure further than this needs an explanation
+COUNTED_KEYS = ("params", "active_params", "forward_flops", "macs")
+DOMAINS = ("vision", "language", "speech", "multimodal", "games", "recommendation")
+STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy", "not published")
+
+# the training-block keys handed to training_compute, by method
+_COUNTING_KEYS = ("tokens", "examples", "epochs", "generation_passes")
+_HARDWARE_KEYS = ("hardware", "chips", "days", "hours", "seconds", "chip_hours", "precision",
+                  "utilisation", "runs")
+
+
+def default_dir() -> Path:
+    """``archspecs/`` of a source checkout, else the copy installed with the package."""
+    checkout = Path(__file__).resolve().parents[2] / "archspecs"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parents[1] / "archspecs_data"
+
+
+def normalise(name: str) -> str:
+    """Lookup key of a system name: case, spaces, dashes and punctuation ignored
+    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci')."""
+    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+
+
+@dataclass
+class Figure:
+    """One published figure beside its count."""
+
+    key: str
+    published: float
+    counted: Optional[float]
+    source: str
+    note: Optional[str] = None
+    explanation: Optional[str] = None   # the spec's discrepancy note for this key
+
+    @property
+    def ratio(self) -> Optional[float]:
+        return self.counted / self.published if self.counted is not None else None
+
+    @property
+    def within_tolerance(self) -> Optional[bool]:
+        return None if self.ratio is None else abs(self.ratio - 1) <= TOLERANCE
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "published": self.published, "counted": self.counted,
+                "ratio": self.ratio, "within_tolerance": self.within_tolerance,
+                "source": self.source, "note": self.note, "explanation": self.explanation}
+
+
+@dataclass
+class Entry:
+    """One system of the catalog."""
+
+    name: str
+    spec: Path
+    aliases: tuple[str, ...]
+    year: Optional[int]
+    domain: Optional[str]
+    citation: Optional[str]
+    provenance: dict[str, Any]
+    result: Any                          # the analytic CountResult
+    figures: list[Figure] = field(default_factory=list)
+    training: dict[str, Any] = field(default_factory=dict)
+    training_compute: Any = None         # costs.compute.TrainingCompute, or None
+    training_error: Optional[str] = None
+
+    # -- the count ----------------------------------------------------------------------
+    @property
+    def params(self) -> int:
+        return self.result.params
+
+    @property
+    def active_params(self) -> int:
+        return self.result.active_params
+
+    @property
+    def forward_flops(self) -> int:
+        return self.result.forward_flops
+
+    @property
+    def tokens_per_example(self) -> Optional[int]:
+        return self.result.tokens
+
+    @property
+    def moe(self) -> bool:
+        return self.active_params != self.params
+
+    @property
+    def published(self) -> dict[str, dict]:
+        return self.result.extra.get("published") or {}
+
+    @property
+    def discrepancy(self) -> dict[str, str]:
+        return dict(self.provenance.get("discrepancy") or {})
+
+    def figure(self, key: str) -> Optional[Figure]:
+        return next((f for f in self.figures if f.key == key), None)
+
+    @property
+    def published_params(self) -> Optional[float]:
+        return (self.published.get("params") or {}).get("value")
+
+    @property
+    def published_training_compute(self) -> Optional[float]:
+        return (self.published.get("training_compute") or {}).get("value")
+
+    @property
+    def status(self) -> str:
+        off = [f for f in self.figures if f.within_tolerance is False]
+        if not any(f.counted is not None for f in self.figures):
+            return "not published"
+        if not off:
+            return "reproduced"
+        return ("explained discrepancy" if all(f.explanation for f in off)
+                else "unexplained discrepancy")
+
+    # -- per token / example -------------------------------------------------------------
+    @property
+    def forward_flops_per_unit(self) -> tuple[float, str]:
+        """Forward FLOPs per token (sequence models) or per example."""
+        t = self.tokens_per_example
+        return (self.forward_flops / t, "token") if t else (float(self.forward_flops), "example")
+
+    @property
+    def flops_per_param(self) -> Optional[float]:
+        """Forward FLOPs per token (or example) over active parameters: ~2 for a dense
+        transformer, far below for embedding-heavy or expert-heavy models, far above for
+        convolutions that reuse each weight at every position."""
+        per, _ = self.forward_flops_per_unit
+        return per / self.active_params if self.active_params else None
+
+    @property
+    def training_flops(self) -> Optional[float]:
+        return self.training_compute.flops if self.training_compute is not None else None
+
+    def to_row(self) -> dict[str, Any]:
+        """The flat record of ``paramcount catalog --json`` (one per system)."""
+        tc = self.training_compute
+        per, unit = self.forward_flops_per_unit
+        pub_tc = self.published_training_compute
+        return {
+            "name": self.name,
+            "spec": self.spec.name,
+            "aliases": list(self.aliases),
+            "year": self.year,
+            "domain": self.domain,
+            "params": self.params,
+            "active_params": self.active_params,
+            "moe": self.moe,
+            "published_params": self.published_params,
+            "params_ratio": (self.params / self.published_params
+                             if self.published_params else None),
+            "published_active_params": (self.published.get("active_params") or {}).get("value"),
+            "forward_flops": self.forward_flops,
+            "forward_flops_per": unit,
+            "forward_flops_per_unit": per,
+            "tokens_per_example": self.tokens_per_example,
+            "flops_per_param": self.flops_per_param,
+            "params_by_type": dict(self.result.params_by_type),
+            "training_compute": tc.flops if tc else None,
+            "training_compute_low": tc.low if tc else None,
+            "training_compute_high": tc.high if tc else None,
+            "training_compute_method": tc.method if tc else None,
+            "training_compute_counting": (tc.counting.total.central
+                                          if tc and tc.counting else None),
+            "training_compute_6nd": (tc.counting.six_nd.central
+                                     if tc and tc.counting and tc.counting.six_nd else None),
+            "training_compute_hardware": tc.hardware.flops.central if tc and tc.hardware else None,
+            "implied_utilisation": (tc.implied_utilisation.central
+                                    if tc and tc.implied_utilisation else None),
+            "published_training_compute": pub_tc,
+            "training_compute_ratio": (tc.flops / pub_tc if tc and pub_tc else None),
+            "training_error": self.training_error,
+            "status": self.status,
+            "figures": [f.to_dict() for f in self.figures],
+            "citation": self.citation,
+            "authors": self.provenance.get("authors"),
+            "title": self.provenance.get("title"),
+            "venue": self.provenance.get("venue"),
+            "arxiv": self.provenance.get("arxiv"),
+            "doi": self.provenance.get("doi"),
+            "url": self.result.extra.get("url"),
+            "training": dict(self.training),
+        }
+
+
+def _training_compute(result, training: dict):
+    """Both methods from the spec's training block; (TrainingCompute | None, error | None).
+
+    The hardware method needs a chip and a time: chip-hours (already summed over chips, the
+    most direct figure a paper gives) win over chips x wall-clock time, which win over nothing;
+    ``chips`` stays in the block as information when chip-hours are given."""
+    from ..costs.compute import training_compute
+
+    counting = {k: training[k] for k in _COUNTING_KEYS if k in training}
+    hardware = {k: training[k] for k in _HARDWARE_KEYS if k in training}
+    if "chip_hours" in hardware:
+        for k in ("chips", "days", "hours", "seconds"):
+            hardware.pop(k, None)
+    elif "chips" not in hardware:
+        hardware = {}
+    if not hardware.get("hardware") or not any(
+            k in hardware for k in ("days", "hours", "seconds", "chip_hours")):
+        hardware = {}
+    if not counting and not hardware:
+        return None, None
+    try:
+        return training_compute(result if counting else None, **counting, **hardware), None
+    except PCError as err:  # the block is data: one bad field must not hide the entry
+        return None, str(err)
+
+
+def make_entry(path: Path) -> Entry:
+    """Count one spec file and pair it with its published figures."""
+    from ..analytic import analyze, load_spec
+
+    spec = load_spec(path)
+    result = analyze(spec)
+    result.extra.setdefault("url", spec.url)
+    prov = dict(spec.provenance)
+    explain = prov.get("discrepancy") or {}
+    figures = []
+    for key, pub in spec.published.items():
+        counted = getattr(result, key) if key in COUNTED_KEYS else None
+        figures.append(Figure(key=key, published=float(pub["value"]), counted=counted,
+                              source=pub["source"], note=pub.get("note"),
+                              explanation=explain.get(key)))
+    training = dict(prov.get("training") or {})
+    tc, err = _training_compute(result, training)
+    return Entry(name=spec.name, spec=Path(path), aliases=tuple(prov.get("aliases") or ()),
+                 year=spec.year, domain=spec.domain, citation=spec.citation, provenance=prov,
+                 result=result, figures=figures, training=training, training_compute=tc,
+                 training_error=err)
+
+
+def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
+    """The spec files of ``sources`` (files, or folders of ``*.yaml``); default archspecs/."""
+    paths: list[Path] = []
+    for src in ([default_dir()] if not sources else sources):
+        p = Path(src)
+        if p.is_dir():
+            paths += sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise InputError(f"{p}: no such spec file or folder")
+    return paths
+
+
+@lru_cache(maxsize=4)
+def _load_default(folder: Path) -> tuple[Entry, ...]:
+    return tuple(make_entry(p) for p in spec_files([folder]))
+
+
+def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
+    """Every entry of the catalog (``archspecs/``), or of the given spec files/folders."""
+    if not sources:
+        return list(_load_default(default_dir()))
+    return [make_entry(p) for p in spec_files(sources)]
+
+
+def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
+    """(name or alias -> entries, spec file stem -> entries), keys normalised."""
+    names: dict[str, list[Entry]] = {}
+    stems: dict[str, list[Entry]] = {}
+    for e in entries:
+        for key in {normalise(n) for n in (e.name, *e.aliases)}:
+            names.setdefault(key, []).append(e)
+        stems.setdefault(normalise(e.spec.stem), []).append(e)
+    return names, stems
+
+
+def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
+    """The one entry whose name or alias equals ``name`` (normalised), else the one whose spec
+    file stem does ('gpt2' is the file of GPT-2 small, while the alias 'GPT-2' names the
+    1.5B model, as the paper does), else None. A name or alias that two systems share raises
+    :class:`InputError`."""
+    names, stems = _index(load_catalog() if entries is None else entries)
+    key = normalise(name)
+    found = names.get(key) or stems.get(key, [])
+    if len(found) > 1:
+        raise InputError(f"{name!r} names several catalog systems: "
+                         f"{', '.join(e.name for e in found)}")
+    return found[0] if found else None
+
+
+def suggest(name: str, entries: Iterable[Entry] | None = None, n: int = 3) -> list[str]:
+    """Catalog names close to ``name``, for 'did you mean' messages."""
+    import difflib
+
+    entries = load_catalog() if entries is None else list(entries)
+    names = {normalise(x): e.name for e in entries for x in (e.name, *e.aliases)}
+    close = difflib.get_close_matches(normalise(name), list(names), n=n, cutoff=0.6)
+    return list(dict.fromkeys(names[c] for c in close))
+
+
+def select(entries: Iterable[Entry], *, query: str | None = None, domain: str | None = None,
+           since: int | None = None, until: int | None = None, sort: str = "year",
+           descending: bool = False) -> list[Entry]:
+    """Filter by a name/alias substring, domain and year range; sort by a row key."""
+    out = list(entries)
+    if query:
+        q = normalise(query)
+        out = [e for e in out if any(q in normalise(n) for n in (e.name, e.spec.stem, *e.aliases))]
+    if domain:
+        out = [e for e in out if (e.domain or "").lower() == domain.lower()]
+    if since is not None:
+        out = [e for e in out if e.year is not None and e.year >= since]
+    if until is not None:
+        out = [e for e in out if e.year is not None and e.year <= until]
+    if out:
+        rows = {id(e): e.to_row() for e in out}
+        if sort not in rows[id(out[0])]:
+            raise InputError(f"--sort {sort!r}: not a catalog column; one of "
+                             "name, year, domain, params, active_params, forward_flops, "
+                             "flops_per_param, training_compute, status")
+
+        def key(e):
+            v = rows[id(e)][sort]
+            return (v is None, v if v is not None else 0, e.name.lower())
+
+        out.sort(key=key, reverse=descending)
+        if descending:  # keep missing values last either way
+            out.sort(key=lambda e: rows[id(e)][sort] is None)
+    return out

@@ -1,0 +1,180 @@
+"""The catalog: every archspec is a system whose count reproduces its published figures (or
+says why not), with provenance a curator can cite; and `paramcount catalog` over them."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from estimator.curation import catalog as cat
+
+ARCH = Path(__file__).resolve().parent.parent / "archspecs"
+ENTRIES = cat.load_catalog()
+NAMES = [e.spec.name for e in ENTRIES]
+LOCATOR = re.compile(r"\b(Table|Tab\.|Section|section|sec\.|§|Figure|Fig\.|Appendix|Methods|"
+                     r"model card|config|documentation|abstract|dataset|Eq\.|equation|page|p\.)", re.I)
+
+
+def entry(stem: str) -> cat.Entry:
+    return next(e for e in ENTRIES if e.spec.stem == stem)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_published_figures_reproduced_or_explained(name):
+    """Within 1 % of each published figure, or a discrepancy note saying why (never a silent
+    tolerance)."""
+    e = next(e for e in ENTRIES if e.spec.name == name)
+    assert e.published_params or e.provenance.get("unpublished"), \
+        f"{name}: no published parameter count, and no `unpublished:` saying why"
+    for f in e.figures:
+        if f.within_tolerance is False:
+            assert f.explanation, (f"{name}: {f.key} counted {f.counted:,} vs published "
+                                   f"{f.published:,.0f} (ratio {f.ratio:.4f}) with no "
+                                   f"discrepancy.{f.key} note")
+    assert e.status != "unexplained discrepancy"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_provenance_is_citable(name):
+    e = next(e for e in ENTRIES if e.spec.name == name)
+    assert e.year and 1980 <= e.year <= 2030
+    assert e.domain in cat.DOMAINS, f"{name}: domain {e.domain!r}"
+    assert e.citation and LOCATOR.search(e.citation), f"{name}: citation without a locator"
+    for f in e.figures:
+        assert LOCATOR.search(f.source) or "announc" in f.source.lower() or \
+            "blog" in f.source.lower(), f"{name}: published.{f.key}.source has no locator"
+
+
+def test_every_alias_resolves_to_one_system():
+    seen: dict[str, str] = {}
+    for e in ENTRIES:
+        for n in {cat.normalise(x) for x in (e.name, *e.aliases)}:
+            assert seen.setdefault(n, e.name) == e.name, f"{n!r}: {seen[n]} and {e.name}"
+            assert cat.lookup(n, ENTRIES) is e
+    for e in ENTRIES:  # a file stem finds its spec unless a name or alias says otherwise
+        stem = cat.normalise(e.spec.stem)
+        assert cat.lookup(stem, ENTRIES) is (e if stem not in seen else
+                                             next(x for x in ENTRIES if x.name == seen[stem]))
+
+
+def test_lookup_ignores_case_and_punctuation():
+    # 'gpt 3 175 b' and 'GPT-3 175B' normalise to the same key 'gpt3175b'
+    assert cat.lookup("gpt 3 175 b", ENTRIES).spec.name == "gpt3-175b.yaml"
+    assert cat.lookup("no such system", ENTRIES) is None
+    assert cat.normalise("GPT-3 175B (davinci)") == "gpt3175bdavinci"
+
+
+def test_status_follows_the_figures(tmp_path):
+    """A spec 2 % off its published figure is 'unexplained' until a discrepancy note says why."""
+    spec = ("name: Two layers\nyear: 2020\ndomain: vision\ncitation: 'Made up (2020), Table 1'\n"
+            "input: {vector: 10}\nlayers:\n  - {kind: linear, out: 10}\n"
+            # 10*10 + 10 = 110 params; published 112.2 -> ratio 110 / 112.2 = 0.98039...
+            "published:\n  params: {value: 112.2, source: 'Table 1'}\n")
+    p = tmp_path / "two.yaml"
+    p.write_text(spec)
+    e = cat.make_entry(p)
+    assert e.params == 110 and e.status == "unexplained discrepancy"
+    assert abs(e.figure("params").ratio - 110 / 112.2) < 1e-12
+    p.write_text(spec + "discrepancy:\n  params: the paper rounds up\n")
+    assert cat.make_entry(p).status == "explained discrepancy"
+    p.write_text(spec.replace("112.2", "110.5"))  # 110 / 110.5 = 0.99548: within 1 %
+    assert cat.make_entry(p).status == "reproduced"
+
+
+def test_training_compute_by_both_methods(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text("name: T\nyear: 2020\ndomain: language\ncitation: 'X (2020), Table 1'\n"
+                 "input: {tokens: 4}\nlayers:\n  - {kind: embedding, vocab: 16, dim: 8}\n"
+                 "  - {kind: linear, out: 16, bias: false}\n"
+                 "published:\n  params: {value: 256, source: 'Table 1'}\n"
+                 "  training_compute: {value: 1.0e9, source: 'Table 2'}\n"
+                 "training: {tokens: 1e6, hardware: V100, chips: 2, hours: 1, source: 'sec. 5'}\n")
+    e = cat.make_entry(p)
+    # params 16*8 + 8*16 = 256; forward: the linear 2*4*8*16 = 1,024 FLOP per 4-token sequence
+    # counting: 1,024 x 3 x (1e6 / 4 sequences) = 7.68e8 FLOP
+    assert e.params == 256 and e.forward_flops == 1024
+    row = e.to_row()
+    assert row["training_compute"] == pytest.approx(7.68e8, rel=1e-12)
+    assert row["training_compute_ratio"] == pytest.approx(0.768, rel=1e-12)
+    # hardware method: 2 chips x 125e12 FLOP/s (V100 fp16 tensor) x 0.3 x 3600 s = 2.7e17
+    assert row["training_compute_hardware"] == pytest.approx(2.7e17, rel=1e-9)
+    # 6·N·D is shown for transformers only (costs.compute.operation_counting); see GPT-3 below
+    assert row["training_compute_6nd"] is None
+    gpt3 = entry("gpt3-175b").to_row()
+    if gpt3["training"].get("tokens"):
+        # 6 x 174,604,259,328 x 300e9 tokens = 3.1428766679e23
+        assert gpt3["training_compute_6nd"] == pytest.approx(6 * 174_604_259_328 * 300e9, rel=1e-12)
+
+
+def test_select_filters_and_sorts():
+    big = cat.select(ENTRIES, sort="params", descending=True)
+    assert big[0].params == max(e.params for e in ENTRIES)
+    vision = cat.select(ENTRIES, domain="vision")
+    assert vision and all(e.domain == "vision" for e in vision)
+    years = cat.select(ENTRIES, since=2015, until=2020)
+    assert years and all(2015 <= e.year <= 2020 for e in years)
+    gpt = cat.select(ENTRIES, query="gpt")
+    assert {e.name for e in gpt} == \
+        {e.name for e in ENTRIES if any("gpt" in cat.normalise(n) for n in (e.name, e.spec.stem, *e.aliases))}
+    assert [e.year for e in gpt] == sorted(e.year for e in gpt)  # sorted by year by default
+
+
+ROW_KEYS = {"name", "spec", "aliases", "year", "domain", "params", "active_params",
+            "published_params", "forward_flops", "training_compute",
+            "published_training_compute", "status"}
+
+
+def test_cli_json_rows(cli):
+    code, out, err = cli("catalog", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == len(ENTRIES) and ROW_KEYS <= set(rows[0])
+    by = {r["spec"]: r for r in rows}
+    assert by["gpt3-175b.yaml"]["params"] == 174_604_259_328
+
+
+def test_cli_filters_csv_markdown_and_detail(cli):
+    code, out, _ = cli("catalog", "--domain", "vision", "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows and {r["domain"] for r in rows} == {"vision"}
+    code, out, _ = cli("catalog", "--markdown")
+    assert code == 0 and out.count("\n| [") == len(ENTRIES)
+    code, out, _ = cli("catalog", "GPT-3 175B")
+    assert code == 0 and "174,604,259,328" in out and "Table 2.1" in out
+
+
+def test_cli_bad_input(cli):
+    code, out, err = cli("catalog", "zzzz-no-such-system")
+    assert code == 2 and out == "" and "no system matches" in err
+    code, _, err = cli("catalog", "--sort", "nonsense")
+    assert code == 2 and "not a catalog column" in err
+    code, _, err = cli("catalog", "--plot", "x.txt")
+    assert code == 2 and ".png" in err
+
+
+def test_cli_plot(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, out, err = cli("catalog", "--plot", str(tmp_path / "c.png"))
+    assert code == 0, err
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_catalog_imports_no_torch():
+    code = ("import sys; from estimator.curation.catalog import load_catalog; load_catalog(); "
+            "print(sorted(m for m in ('torch', 'onnx', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_docs_catalog_page_is_generated(cli):
+    """docs/catalog.md is `paramcount catalog --page` (regenerate it after changing a spec)."""
+    code, out, _ = cli("catalog", "--page")
+    assert code == 0
+    assert out == (ARCH.parent / "docs" / "catalog.md").read_text(), \
+        "docs/catalog.md is stale: paramcount catalog --page > docs/catalog.md"
