@@ -1,4 +1,5 @@
-"""Attention: self and cross, multi-head / multi-query / grouped-query, optional rotary."""
+"""Attention: self and cross, multi-head / multi-query / grouped-query, optional rotary or
+Transformer-XL relative positions."""
 from __future__ import annotations
 
 import functools
@@ -29,17 +30,61 @@ def rotate(x, cos, sin):
     return x * cos + torch.cat((-x2, x1), dim=-1) * sin
 
 
+def sinusoid_table(length: int, dim: int):
+    """Transformer-XL's relative position table R (Dai et al. 2019, s3.3; the sinusoids of
+    Vaswani et al. 2017, s3.5): row k holds distance T-1-k (the released code's ``pos_seq``
+    runs from T-1 down to 0) as [sin(p·f_0..f_{d/2-1}), cos(p·f_0..f_{d/2-1})] with
+    f_i = 10000^(-2i/d). Fixed: a buffer, no parameters."""
+    import torch
+
+    inv = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    ang = torch.outer(torch.arange(length - 1, -1, -1, dtype=torch.float32), inv)
+    return torch.cat((ang.sin(), ang.cos()), dim=-1)
+
+
+def rel_shift(x):
+    """Align Transformer-XL's position scores: entry [i, k] of the (..., T, T) input scores
+    query i against table row k (distance T-1-k); the result's [i, j] (j <= i) scores it
+    against distance i-j. Pad a zero column, reinterpret T x (T+1) as (T+1) x T, drop the
+    first row (Dai et al. 2019, appendix B). Entries above the diagonal are junk the causal
+    mask removes. Index arithmetic only: no FLOPs."""
+    import torch
+
+    *lead, t, s = x.shape
+    padded = torch.cat((x.new_zeros(*lead, t, 1), x), dim=-1)
+    return padded.view(*lead, s + 1, t)[..., 1:, :]
+
+
 @functools.cache
 def _module():
     import torch
     import torch.nn.functional as F
     from torch import nn
 
+    class RelativeXL(nn.Module):
+        """Transformer-XL's position machinery of one layer: W_{k,R} (``r``), the global
+        content bias u, the global position bias v and the fixed sinusoid table R."""
+
+        def __init__(self, d, heads, head_dim, length):
+            super().__init__()
+            self.heads, self.head_dim = heads, head_dim
+            self.r = nn.Linear(d, heads * head_dim, bias=False)
+            self.u = nn.Parameter(torch.zeros(heads, head_dim))
+            self.v = nn.Parameter(torch.zeros(heads, head_dim))
+            self.register_buffer("table", sinusoid_table(length, d), persistent=False)
+
+        def forward(self, q):
+            """q (b, h, T, e) -> (q + u, position scores (b, h, T, T) aligned by distance)."""
+            t = q.shape[2]
+            r = self.r(self.table[-t:]).view(t, self.heads, self.head_dim)  # (T, h, e)
+            scores = torch.matmul(q + self.v[:, None, :], r.permute(1, 2, 0).unsqueeze(0))
+            return q + self.u[:, None, :], rel_shift(scores)
+
     class Attention(nn.Module):
         """q/k/v/o projections around scaled_dot_product_attention (counted as two matmuls)."""
 
         def __init__(self, d, d_kv, heads, kv_heads, head_dim, qkv_bias, k_bias, out_bias, causal,
-                     rotary_len, memory, position_bias):
+                     rotary_len, memory, position_bias, relative_len=0):
             super().__init__()
             self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
             self.causal, self.memory, self.position_bias = causal, memory, position_bias
@@ -52,6 +97,8 @@ def _module():
                 cos, sin = rope_tables(rotary_len, head_dim)
                 self.register_buffer("cos", cos, persistent=False)
                 self.register_buffer("sin", sin, persistent=False)
+            if relative_len:
+                self.pos = RelativeXL(d, heads, head_dim, relative_len)
 
         def forward(self, x, env=None):
             mem = env[self.memory] if self.memory else x
@@ -71,6 +118,10 @@ def _module():
             mask = None
             if self.position_bias:  # T5: a learned bias added to the logits (and the causal mask)
                 mask = env[self.position_bias]
+            if hasattr(self, "pos"):  # Transformer-XL: (q+u)k^T + (q+v)(W_R R)^T, all scaled
+                q, mask = self.pos(q)
+                mask = mask * self.head_dim ** -0.5
+            if mask is not None:
                 if causal:
                     future = torch.ones(t, s, dtype=torch.bool, device=x.device).triu(1)
                     mask = mask.masked_fill(future, float("-inf"))
@@ -94,6 +145,20 @@ class Attention(LayerSpec):
     do) unless the analysis asks for the causal 'half' convention (T·S/2), and only then for
     ``causal: true``. kv_heads = 1 is multi-query (Shazeer 2019), 1 < g < h grouped-query
     (Ainslie et al. 2023). ``memory: PATH`` makes it cross-attention over that output.
+
+    ``relative: xl`` is Transformer-XL's relative attention (Dai et al. 2019, "Transformer-XL:
+    Attentive Language Models Beyond a Fixed-Length Context", ACL, s3.3), used by Gopher and
+    Chinchilla: score(i, j) = q_i·k_j (a) + q_i·W_{k,R} R_{i-j} (b) + u·k_j (c)
+    + v·W_{k,R} R_{i-j} (d) = (q_i + u)·k_j + (q_i + v)·W_{k,R} R_{i-j}, with R the fixed
+    sinusoid table of the T distances 0..T-1 (a buffer, no parameters), W_{k,R} a d x h·e
+    projection and u, v trainable h x e biases. It adds params d·h·e + 2·h·e and FLOPs
+    2·T·d·h·e (the table through W_{k,R}) + 2·T·T·h·e (the position scores, the full T x T
+    matrix as for QK^T; half under the causal 'half' convention); other 2·T·h·e (adding u and
+    v to q) + h·T·T (adding the position scores to the logits). u and v are per layer, as in
+    the released code's large-model runs (``untie_r=True`` in kimiyoung/transformer-xl,
+    tf/scripts/wt103_large_tpu.sh); the paper's equation has one u and v, and its PyTorch
+    code shares them across layers by default. Causal self-attention only: the table covers
+    keys at or before the query, as in Transformer-XL.
     """
 
     kind: Literal["attention"] = "attention"
@@ -109,6 +174,9 @@ class Attention(LayerSpec):
     memory: Optional[str] = Field(None, description="cross-attention: path of the output to attend to")
     position_bias: Optional[str] = Field(
         None, description="path of a relative_bias layer whose (heads, T, S) output is added to the logits")
+    relative: Optional[Literal["xl"]] = Field(
+        None, description="xl: Transformer-XL relative positions (W_kR d x h·e, biases u and v "
+                          "h x e, sinusoid table as a buffer)")
 
     family: ClassVar[str] = "attention"
     EXAMPLE = {"input": {"shape": [6, 16]},
@@ -139,6 +207,14 @@ class Attention(LayerSpec):
             raise ShapeError(f"kv_heads={g} must divide heads={h}")
         if self.rotary and e % 2:
             raise ShapeError(f"rotary needs an even head_dim, got {e}")
+        if self.relative:
+            if self.memory or not self.causal:
+                raise ShapeError("relative: xl needs causal self-attention (causal: true, "
+                                 "no memory): its table covers keys at or before the query")
+            if self.rotary or self.position_bias:
+                raise ShapeError("relative: xl already encodes positions; drop rotary/position_bias")
+            if d % 2:
+                raise ShapeError(f"relative: xl needs an even d_model (sinusoid table), got {d}")
         if self.position_bias:
             pb = ctx.env.get(self.position_bias)
             if pb is None:
@@ -166,8 +242,13 @@ class Attention(LayerSpec):
         if out_bias:
             p["o.bias"] = Param((d,), "attention")
         core = 2 * (2 * t * s * h * e)  # QK^T and AV
+        pos_scores = 2 * t * t * h * e if self.relative else 0  # (q + v)(W_R R)^T
         if self.causal and not self.memory and ctx.causal == "half":
             core //= 2
+            pos_scores //= 2
+        if self.relative:
+            p.update({"pos.r.weight": Param((h * e, d), "attention"),
+                      "pos.u": Param((h, e), "attention"), "pos.v": Param((h, e), "attention")})
         b = costs.BIAS
         parts = {
             "q": (2 * t * d * h * e, b * t * h * e if qkv_bias else 0),
@@ -178,10 +259,14 @@ class Attention(LayerSpec):
                      + (costs.BIAS * h * t * s if self.position_bias else 0)),
             "o": (2 * t * h * e * d, b * t * d if out_bias else 0),
         }
+        if self.relative:
+            parts["pos"] = (2 * t * d * h * e + pos_scores,
+                            costs.BIAS * (2 * t * h * e + h * t * t))
         return Formula(p, flops=sum(f for f, _ in parts.values()),
                        other=sum(o for _, o in parts.values()), parts=parts)
 
     def build(self, x: Shape, ctx: Ctx):
         t, d, s, d_kv, h, g, e, qkv_bias, k_bias, out_bias = self._dims(x, ctx)
         return _module()(d, d_kv, h, g, e, qkv_bias, k_bias, out_bias, self.causal,
-                         max(t, s) if self.rotary else 0, self.memory, self.position_bias)
+                         max(t, s) if self.rotary else 0, self.memory, self.position_bias,
+                         t if self.relative else 0)
