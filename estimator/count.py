@@ -177,7 +177,8 @@ class CountResult:
     source: str = "analytic"
     input_shapes: dict[str, tuple] = field(default_factory=dict)
     output_shape: tuple | None = None
-    tokens: int | None = None  # sequence length T when the input is a token sequence
+    tokens: int | None = None  # tokens in the counted input (batch x T) for token sequences
+    batch: int | None = None   # examples in the counted input (None: one, as a spec declares)
     unknown_ops: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -230,6 +231,14 @@ class CountResult:
                 "macs": self.macs / self.tokens,
                 "other_flops": self.other_flops / self.tokens}
 
+    def per_example(self) -> dict[str, float] | None:
+        """Forward figures divided by the batch, when the counted input held several examples."""
+        if not self.batch or self.batch == 1:
+            return None
+        return {"forward_flops": self.forward_flops / self.batch,
+                "macs": self.macs / self.batch,
+                "other_flops": self.other_flops / self.batch}
+
     def layer(self, path: str) -> LayerRow:
         """The row at ``path``; in collapsed rows, a copy (``blocks.7.attn``) is read from
         the row that stands for it (``blocks.1.attn``), under its own path."""
@@ -252,6 +261,8 @@ class CountResult:
         d["flops_per_param"] = self.flops_per_param
         d["tokens"] = self.tokens
         d["per_token"] = self.per_token()
+        d["batch"] = self.batch
+        d["per_example"] = self.per_example()
         d["input_shapes"] = {k: list(v) for k, v in self.input_shapes.items()}
         d["output_shape"] = list(self.output_shape) if self.output_shape is not None else None
         d["unknown_ops"] = dict(self.unknown_ops)

@@ -180,3 +180,98 @@ def test_onnx_bad_inputs(tmp_path, cli):
     _one_line_exit_2(cli, ["onnx", str(sub / "ext.onnx"), "--input", "batch=1"],
                      "outside the model's folder")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before   # nothing written
+
+
+def test_onnx_sizes_must_be_positive_and_the_batch_is_stated(tmp_path, cli):
+    mm = helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")
+    good = _graph(tmp_path, [mm], ["N", 4])
+    for value in ("N=0", "N=-1", "X=0x4", "X=-1x4"):
+        _one_line_exit_2(cli, ["onnx", str(good), "--input", value], "positive")
+    bad = _graph(tmp_path, [helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")],
+                 [2, 5], "bad.onnx")    # 2x5 @ 4x4
+    _one_line_exit_2(cli, ["onnx", str(bad)], "bad.onnx", "invalid graph")
+    code, out, _ = cli("onnx", str(good), "--input", "N=3")
+    # MatMul 2 * (3*4) * 4 = 96 FLOPs for the batch of 3, 32 per example
+    assert code == 0 and "forward pass for a batch of 3 examples" in out
+    assert "forward FLOPs per example (batch 3)" in out and "32.0" in out
+
+
+def test_export_writes_what_was_asked_and_a_reduced_export_says_so(spec, tmp_path, cli,
+                                                                    monkeypatch):
+    from estimator.graphs import onnx_export
+
+    monkeypatch.setattr(onnx_export, "MAX_FULL_PARAMS", 100)   # 195 params is "large" here
+    out_path = tmp_path / "m.onnx"
+    code, out, err = cli("export", str(spec), "-o", str(out_path), "--json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert (d["size"], d["params"]) == ("full", 195)           # the spec as written
+    code, out, _ = cli("onnx", str(out_path), "--json")
+    assert json.loads(out)["params"] == 195
+    for size in ("reduced", "auto"):
+        code, out, err = cli("export", str(spec), "-o", str(out_path), "--size", size)
+        assert code == 0 and "size: reduced" in out
+        # reduced: h=4 -> fc1 8*4+4 = 36, fc2 4*3+3 = 15 -> 51 params
+        assert err.startswith(f"WARNING: {out_path} holds a REDUCED model (h=4): 51 "
+                              "parameters, not the 195 of the spec as written")
+
+
+# ------------------------------------------- a check that compared nothing is not a pass
+
+@pytest.mark.parametrize("missing,only", [(("torch", "onnx", "fvcore"), None),   # torch-free
+                                          (("onnx",), "onnx"), (("onnxruntime",), "onnx"),
+                                          (("fvcore",), "fvcore")])
+def test_check_with_no_witness_is_not_a_pass(spec, cli, monkeypatch, missing, only):
+    import sys
+
+    for mod in missing:   # as if not installed: find_spec() is None and import fails
+        monkeypatch.setitem(sys.modules, mod, None)
+    args = ["check", str(spec)] + (["--only", only] if only else [])
+    code, out, err = cli(*args)
+    assert code == 2, out
+    assert "verdict: NOT CHECKED: only the analytic count ran" in out and "AGREE" not in out
+    line = err.strip()
+    assert len(err.strip().splitlines()) == 1 and line.startswith("NOT CHECKED")
+    extra = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "fvcore": "fvcore"}
+    for mod in missing:
+        assert f"{mod} is not installed (pip install 'paramcount[{extra[mod]}]')" in line
+    # the rows compared nothing: no row says ok
+    assert not any(r.endswith(" ok") for r in out.splitlines() if r.startswith("fc"))
+    code, out, _ = cli(*args, "--json")
+    d = json.loads(out)
+    assert code == 2 and (d["ok"], d["verdict"], d["witnesses_ran"]) == \
+        (False, "not checked", ["analytic"])
+    assert {r["verdict"] for r in d["layers"]} == {"-"}
+
+
+def test_one_witness_is_enough_and_the_others_are_named(spec, cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fvcore", None)
+    code, out, err = cli("check", str(spec))
+    assert code == 0, err
+    assert "verdict: AGREE: torch, onnx agree with the analytic count (not compared: fvcore)" \
+        in out
+    assert "fvcore: cannot run: fvcore is not installed (pip install 'paramcount[fvcore]')" \
+        in out
+
+
+def test_padding_same_conv_is_explained_not_a_disagreement(tmp_path, cli):
+    p = tmp_path / "same.yaml"
+    p.write_text("name: same-conv\ncitation: a hand-made test spec\n"
+                 "input: {image: [3, 8, 8]}\nlayers:\n"
+                 "  - {kind: conv2d, name: c1, out: 4, kernel: 3, padding: same}\n"
+                 "  - relu\n"
+                 "  - {kind: conv2d, name: c2, out: 4, kernel: 3, padding: 1}\n")
+    code, out, err = cli("check", str(p), "--only", "torch,fvcore", "--json")
+    assert code == 0, out
+    d = json.loads(out)
+    c1 = next(r for r in d["layers"] if r["path"] == "c1")
+    # c1: 8*8 positions x 4 out x 3*3*3 = 6,912 MACs = 13,824 FLOPs that fvcore cannot see
+    # (aten::_convolution_mode); c2: 8*8 x 4 x 4*3*3 = 9,216 MACs = 18,432 FLOPs, seen
+    assert c1["analytic"]["forward_flops"] == 13_824
+    assert c1["fvcore"] == {"params": 112, "forward_flops": 0, "verdict": "explained",
+                            "note": "skips conv with padding 'same' (_convolution_mode): "
+                                    "-13.8 kFLOP exactly"}
+    assert d["total"]["fvcore"]["forward_flops"] == 18_432
+    assert d["total"]["fvcore"]["verdict"] == "explained" and d["verdict"] == "agree"

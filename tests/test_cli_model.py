@@ -103,3 +103,65 @@ def test_model_data_dependent_suggests_real(run, tmp_path):
     p = run("model", "branchy:B", "--input", "2x4", "--real", "--json", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["forward_flops"] == 2 * 2 * 4 * 4  # zeros: sum >= 0 -> linear
+
+
+LAZY_AND_DETECTOR = (
+    "import torch\n"
+    "from torch import nn\n"
+    "def lazy():\n"
+    "    return nn.Sequential(nn.LazyLinear(4), nn.ReLU())\n"
+    "def lazyconv():\n"
+    "    return nn.Sequential(nn.LazyConv2d(4, 3))\n"
+    "class Det(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.body = nn.Conv2d(3, 8, 3, padding=1)\n"
+    "    def forward(self, images, scale=1.0):\n"
+    "        return torch.stack([self.body(im[None]).mean() for im in images]) * scale\n"
+)
+
+
+@pytest.mark.parametrize("args", [
+    ["nets:lazy", "--input", "2x3"],                      # valid input
+    ["nets:lazy", "--input", "2x3", "--real"],            # valid input, real tensors
+    ["nets:lazy", "--input", "2x3x8x8"],                  # input the layer would accept too
+    ["nets:lazyconv", "--input", "1x3x8x8", "--real"],
+    ["nets:lazyconv", "--input", "1x5"],                  # invalid input
+])
+def test_lazy_modules_are_one_line_exit_2(run, tmp_path, args):
+    (tmp_path / "nets.py").write_text(LAZY_AND_DETECTOR)
+    p = run("model", *args, cwd=tmp_path)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert "module '0' (Lazy" in p.stderr and "uninitialized lazy parameters" in p.stderr
+
+
+def test_input_list_for_detection_models(run, tmp_path):
+    (tmp_path / "nets.py").write_text(LAZY_AND_DETECTOR)
+    p = run("model", "nets:Det", "--input-list", "3x8x8,3x8x12", "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    # conv 3->8, 3x3, padding 1 on 8x8 and 8x12 images: (64 + 96) x 8 x 27 = 34,560 MACs
+    assert d["forward_flops"] == 2 * 34_560 and d["batch"] == 2
+    assert d["per_example"]["forward_flops"] == 34_560
+    # by keyword, and in the text the batch is stated with per-example figures
+    p = run("model", "nets:Det", "--input-list", "images=3x8x8,3x8x12", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "forward pass for a batch of 2 examples" in p.stdout
+    assert "forward FLOPs per example (batch 2)" in p.stdout and "34,560.0" in p.stdout
+    for bad, msg in ((["--input-list", "3x8x8,,3x8x8"], "separated by commas"),
+                     (["--input-list", "3x8xA"], "3x8xA"),
+                     (["--input", "x=1x2", "--input-list", "3x8x8"], "all positional")):
+        p = run("model", "nets:Det", *bad, cwd=tmp_path)
+        assert p.returncode == 2 and msg in p.stderr and "Traceback" not in p.stderr
+
+
+def test_model_states_the_real_batch(run):
+    p = run("model", "zoo:resnet18", "--input", "2x3x64x64", "--json")
+    d = json.loads(p.stdout)
+    assert d["batch"] == 2 and d["per_example"]["forward_flops"] == d["forward_flops"] / 2
+    p = run("model", "zoo:resnet18", "--input", "2x3x64x64")
+    assert "batch of 2 examples" in p.stdout and "batch 1" not in p.stdout
+    p = run("model", "zoo:resnet18", "--input", "1x3x64x64")
+    assert "forward pass for one example, batch 1" in p.stdout
+    assert "per example" not in p.stdout

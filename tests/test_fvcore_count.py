@@ -80,3 +80,47 @@ def test_untraceable_model_is_one_clear_error():
     with pytest.raises(ModelError, match="fvcore cannot trace") as ei:
         count_fvcore(Branchy(), torch.ones(2, device="meta"))
     assert "\n" not in str(ei.value)
+
+
+def test_rows_are_found_in_linear_time(monkeypatch):
+    """Leaf modules are found from each path's prefixes, not by scanning every other path
+    (O(M^2): 20 of 37 s at 768 GPT-3 layers). fvcore itself is replaced by a stand-in that
+    reports M = 3,000 modules; the paths count the prefix tests made on them."""
+    import fvcore.nn
+
+    calls = [0]
+
+    class Path(str):
+        def startswith(self, *a, **k):
+            calls[0] += 1
+            return str.startswith(self, *a, **k)
+
+    paths = [Path("")] + [Path(f"blocks.{i}") for i in range(1000)] + \
+        [Path(f"blocks.{i}.{c}") for i in range(1000) for c in ("attn", "mlp")]
+
+    class Analysis:
+        def __init__(self, model, inputs):
+            pass
+
+        def unsupported_ops_warnings(self, _):
+            return self
+
+        def uncalled_modules_warnings(self, _):
+            return self
+
+        def tracer_warnings(self, _):
+            return self
+
+        def by_module_and_operator(self):
+            return {p: ({"linear": 1} if p.count(".") == 2 else {}) for p in paths}
+
+        def unsupported_ops(self, _):
+            return {}
+
+    monkeypatch.setattr(fvcore.nn, "FlopCountAnalysis", Analysis)
+    monkeypatch.setattr(fvcore.nn, "parameter_count", lambda m: {"": 0})
+    r = count_fvcore(nn.Linear(1, 1), torch.zeros(1, 1))
+    rows = {row.path: row for row in r.layers}
+    assert len(rows) == 3_000 and not rows["blocks.7"].leaf and rows["blocks.7.mlp"].leaf
+    assert rows["blocks.7.mlp"].count.forward_flops == 2     # 1 fvcore MAC = 2 FLOPs
+    assert calls[0] <= 3_000                                  # before: 3,000 x 3,000

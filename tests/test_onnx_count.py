@@ -314,3 +314,60 @@ def test_symlinked_external_data_escaping_is_refused(tmp_path):
     (path.parent / "w.bin").symlink_to(outside)
     with pytest.raises(ModelError, match="outside the model's folder"):
         count_onnx(path)
+
+
+def _chain(tmp_path, n, scoped=True, name="chain.onnx"):
+    """X[2, 4] -> n x (MatMul W_i[4, 4] -> Relu): node names /blocks.i/... or none."""
+    nodes, inits, x = [], [], "X"
+    for i in range(n):
+        nodes += [helper.make_node("MatMul", [x, f"W{i}"], [f"m{i}"],
+                                   name=f"/blocks.{i}/fc/MatMul" if scoped else ""),
+                  helper.make_node("Relu", [f"m{i}"], [f"r{i}"],
+                                   name=f"/blocks.{i}/act/Relu" if scoped else "")]
+        inits.append(_init(f"W{i}", (4, 4)))
+        x = f"r{i}"
+    nodes[-1].output[0] = "Y"
+    return _save(tmp_path, nodes, [helper.make_tensor_value_info("X", F, [2, 4])],
+                 [helper.make_tensor_value_info("Y", F, [2, 4])], inits, name=name)
+
+
+def test_rows_sorted_numerically_with_op_kind_and_output_shape(tmp_path):
+    r = count_onnx(_chain(tmp_path, 12))
+    blocks = [row.path for row in r.layers if row.depth == 2]
+    assert blocks == [f"blocks.{i}" for i in range(12)]          # 0, 1, 2, ..., 11
+    fc = r.layer("blocks.10.fc")
+    # MatMul 2 * (2*4) * 4 = 64 FLOPs; 16 params; output 2 x 4
+    assert (fc.kind, fc.output_shape, fc.count.forward_flops, fc.count.params) == \
+        ("MatMul", (2, 4), 64, 16)
+    assert r.layer("blocks.3.act").kind == "Relu"
+    assert r.layer("blocks.3").kind == "onnx-scope" and r.layer("blocks.3").output_shape == (2, 4)
+    assert r.batch == 2 and r.per_example()["forward_flops"] == 12 * 64 / 2
+
+
+def test_graph_without_scoped_names_gets_a_row_per_node(tmp_path):
+    r = count_onnx(_chain(tmp_path, 2, scoped=False))
+    assert [(row.path, row.kind, row.output_shape, row.count.forward_flops, row.count.params)
+            for row in r.layers] == [("MatMul_0", "MatMul", (2, 4), 64, 16),
+                                     ("Relu_1", "Relu", (2, 4), 0, 0),
+                                     ("MatMul_2", "MatMul", (2, 4), 64, 16),
+                                     ("Relu_3", "Relu", (2, 4), 0, 0)]
+
+
+def test_invalid_graph_and_missing_external_data_are_refused(tmp_path):
+    mm = helper.make_node("MatMul", ["X", "W"], ["Y"], name="/fc/MatMul")
+    bad = _save(tmp_path, [mm], [helper.make_tensor_value_info("X", F, [2, 4])],
+                [helper.make_tensor_value_info("Y", F, [2, 3])], [_init("W", (5, 3))],
+                name="bad.onnx")          # 2x4 @ 5x3: the inner dims differ
+    with pytest.raises(ModelError, match="bad.onnx: invalid graph.*MatMul"):
+        count_onnx(bad)
+    path = _external(tmp_path)
+    (path.parent / "w.bin").unlink()
+    with pytest.raises(ModelError, match="external data file 'w.bin' is missing"):
+        count_onnx(path)
+
+
+@pytest.mark.parametrize("given", [{"batch": 0}, {"batch": -1}, {"X": (0, 4)},
+                                   {"X": (-1, 4)}])
+def test_sizes_must_be_positive(tmp_path, given):
+    with pytest.raises(InputError, match="positive"):
+        count_onnx(_mlp(tmp_path), given)

@@ -59,7 +59,7 @@ def test_reduced_size_is_recorded(hand, tmp_path):
     # reduced: d=4, ffn=8 -> params 40 + 8 + 4*(16+4)=80 + 8 + (4*8+8)+(8*4+4)=76 = 212
     # FLOPs: q,k,v,o 4*2*4*4*4=512; sdpa 2*(2*4*4*2*2)=256; mlp 2*(2*4*4*8)=512; head 320
     out = tmp_path / "small.onnx"
-    rep = export_spec(hand, out, max_full_params=100)
+    rep = export_spec(hand, out, size="auto", max_full_params=100)
     assert rep.size == "reduced" and rep.overrides == {"d": 4, "ffn": 8}
     assert rep.full_params == 680 and rep.params == 212
     assert "reduced" in rep.notes[0] and "680" in rep.reason
@@ -81,11 +81,11 @@ def test_refusals_write_nothing(hand, tmp_path):
         export_spec(hand, tmp_path / "model.txt")
     with pytest.raises(InputError, match="no such folder"):
         export_spec(hand, tmp_path / "missing" / "m.onnx")
-    # too big to export whole and no reduced block: refused before anything is built
+    # size auto, too big to export whole and no reduced block: refused before anything is built
     big = tmp_path / "big.yaml"
     big.write_text(HAND.replace("reduced: {d: 4, ffn: 8}\n", ""))
     with pytest.raises(ModelError, match="no reduced: block"):
-        export_spec(big, tmp_path / "big.onnx", max_full_params=100)
+        export_spec(big, tmp_path / "big.onnx", size="auto", max_full_params=100)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml", "hand.yaml"]
 
 

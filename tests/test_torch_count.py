@@ -400,3 +400,62 @@ def test_a_module_called_twice_counts_work_twice_params_once():
 
     r = count(Twice(), (1, 4))
     assert r.params == 20 and r.forward_flops == r.layer("l").count.forward_flops == 2 * 2 * 16
+
+
+def test_in_place_elementwise_and_embedding_bag_are_known_ops():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = nn.EmbeddingBag(10, 4, mode="sum")
+            self.act = nn.Hardswish(inplace=True)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, ids):
+            y = self.relu(self.act(self.bag(ids)))
+            return F.gelu(y.mul_(2.0))
+
+    r = count(M(), ((2, 3), torch.long))
+    assert r.unknown_ops == {}
+    # bag: 2 bags x 3 ids x 4 dims gathered = 24 adds (lookup itself free);
+    # hardswish_, relu_, mul_, gelu: 2 x 4 = 8 elements each -> 32; total 56
+    assert r.other_flops == 24 + 4 * 8 == 56
+    assert r.forward_flops == 0
+
+
+def test_module_inputs_are_not_walked_on_every_call():
+    """The pre-hook records each call's inputs by reference (O(1)); their shapes are read
+    only for an error message. Before, every call walked its inputs, and a spec-built
+    module passes every block the dict of all earlier outputs: O(modules x depth)."""
+    walked = [0]
+
+    class Env(dict):
+        def items(self):
+            walked[0] += 1
+            return super().items()
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(4, 4)
+
+        def forward(self, x, env):
+            env[len(env)] = x
+            return self.l(x)
+
+    class Deep(nn.Module):
+        def __init__(self, n=50):
+            super().__init__()
+            self.blocks = nn.ModuleList(Block() for _ in range(n))
+
+        def forward(self, x):
+            env = Env()
+            for b in self.blocks:
+                x = b(x, env)
+            return x
+
+    r = count(Deep(), (1, 4))
+    assert r.forward_flops == 50 * 2 * 4 * 4 and walked[0] == 0
+    m = Deep()
+    m.blocks[3].l = nn.Linear(5, 4)
+    with pytest.raises(ModelError, match=r"module 'blocks.3.l' .* input shapes \(1, 4\)"):
+        count(m, (1, 4))

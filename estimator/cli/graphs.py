@@ -100,6 +100,11 @@ def model_cmd(
         [], "--input", "-i",
         help="Input shape, e.g. 1x3x224x224 or 1x128:int64; repeat for several positional "
              "inputs, or NAME=SHAPE for keyword inputs (input_ids=1x128)."),
+    input_lists: List[str] = typer.Option(
+        [], "--input-list",
+        help="One input that is a LIST of tensors, shapes separated by commas, e.g. "
+             "3x224x224,3x200x300 (a detection model's images); NAME=... passes it by keyword. "
+             "Positional lists follow the positional --input shapes."),
     kwargs: List[str] = typer.Option([], "--kwarg", "-k",
                                      help="Keyword argument for the factory: NAME=VALUE."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
@@ -127,16 +132,18 @@ def model_cmd(
     if target.lower().endswith(".json"):
         from ..graphs.hf_config import count_config
 
-        if kwargs or real:
-            _fail("paramcount model CONFIG.json: --kwarg and --real apply to factories only")
+        if kwargs or real or input_lists:
+            _fail("paramcount model CONFIG.json: --kwarg, --real and --input-list apply to "
+                  "factories only")
         result = count_config(target, input_shapes_to_inputs(inputs) if inputs else None,
                               mode="train" if train else "eval", top_k=top_k)
         _show_model(result, json_out, depth)
         return
-    if not inputs:
-        _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224")
+    if not inputs and not input_lists:
+        _fail("paramcount model: give the example input with --input, e.g. --input 1x3x224x224 "
+              "(or --input-list 3x224x224,3x200x300 for a list of images)")
     kw = dict(_parse_kwarg(k) for k in kwargs)
-    shaped = input_shapes_to_inputs(inputs)
+    shaped = input_shapes_to_inputs(inputs, input_lists)
     model, built_on = _build_model(target, kw, meta=not real)
     if train_step:
         from ..graphs.train_step import count_train_step
@@ -175,7 +182,7 @@ def check_cmd(
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
 ) -> None:
     """Cross-check a spec: analytic vs torch vs onnx vs fvcore, layer by layer (exit 1 on a
-    disagreement)."""
+    disagreement, 2 when no witness besides the analytic count could run)."""
     from ..graphs import crosscheck
     from ..errors import InputError
     from ..report import check as report
@@ -198,7 +205,9 @@ def check_cmd(
         _print_json(report.check_json(res, depth=depth))
     else:
         _out(report.render_check(res, depth=depth))
-    if not res.ok:
+    if res.verdict == "not checked":
+        _fail(report.verdict_line(res).removeprefix("verdict: "))
+    if res.verdict == "disagree":
         raise typer.Exit(1)
 
 
@@ -206,8 +215,10 @@ def check_cmd(
 def export_cmd(
     spec: Path = typer.Argument(..., help="A spec YAML file."),
     output: Path = typer.Option(..., "-o", "--output", help="The .onnx file to write."),
-    size: str = typer.Option("auto", "--size",
-                             help="auto (reduced above 100M parameters), full or reduced."),
+    size: str = typer.Option("full", "--size",
+                             help="full (default: the spec as written), reduced (the spec's "
+                                  "reduced: block, same structure, fewer units) or auto "
+                                  "(reduced above 100M parameters)."),
     external_data: bool = typer.Option(False, "--external-data",
                                        help="Put the weights in OUTPUT.data beside the graph."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
@@ -221,6 +232,11 @@ def export_cmd(
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
     with progress(f"exporting {spec} to {output}"):
         rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
+    if rep.size == "reduced":
+        over = ", ".join(f"{k}={v}" for k, v in rep.overrides.items())
+        sys.stderr.write(f"WARNING: {rep.path} holds a REDUCED model ({over}): "
+                         f"{rep.params:,} parameters, not the {rep.full_params:,} of the spec "
+                         f"as written ({rep.reason})\n")
     if json_out:
         _print_json(rep.to_dict())
     else:
@@ -249,7 +265,7 @@ def onnx_cmd(
         if not sep or not name.strip() or not value.strip():
             raise InputError(f"--input {item!r}: expected NAME=1x3x224x224 or DIM=SIZE")
         value = value.strip()
-        given[name.strip()] = int(value) if value.isdigit() else value
+        given[name.strip()] = int(value) if value.lstrip("+-").isdigit() else value
     res = count_onnx(model, given or None, strict=not allow_unknown)
     if json_out:
         _print_json(res.to_dict())

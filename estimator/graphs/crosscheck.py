@@ -116,8 +116,8 @@ class CheckRow:
 
     @property
     def verdict(self) -> str:
-        worst = max((c.verdict for c in self.cells.values()), key=_RANK.get, default=ABSENT)
-        return worst if worst != ABSENT else OK
+        """The worst cell; ``-`` when no witness compared this row."""
+        return max((c.verdict for c in self.cells.values()), key=_RANK.get, default=ABSENT)
 
     @property
     def note(self) -> str:
@@ -149,6 +149,24 @@ class CheckResult:
     full_witnesses: dict[str, WitnessRun] = field(default_factory=dict)
 
     @property
+    def ran(self) -> list[str]:
+        """The witnesses that produced a count, the analytic one first."""
+        return ["analytic"] + [w for w, r in self.witnesses.items() if r.status == "ran"]
+
+    @property
+    def checked(self) -> bool:
+        """At least two counts (the analytic one and a witness) were compared: fewer is no
+        check at all, whatever the rows say."""
+        return len(self.ran) >= 2
+
+    @property
+    def verdict(self) -> str:
+        """``agree`` (exit 0), ``disagree`` (exit 1) or ``not checked`` (exit 2)."""
+        if self.failures:
+            return "disagree"
+        return "agree" if self.checked else "not checked"
+
+    @property
     def failures(self) -> list[str]:
         out = [f"{r.path}: {w}" for r in self.rows for w, c in r.cells.items()
                if c.verdict == DIFFERS]
@@ -160,11 +178,12 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return self.verdict == "agree"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "file": self.file, "ok": self.ok, "size": self.size,
+            "name": self.name, "file": self.file, "ok": self.ok, "verdict": self.verdict,
+            "witnesses_ran": self.ran, "size": self.size,
             "overrides": dict(self.overrides), "reason": self.reason,
             "tolerance": {"params": "exact",
                           "forward_flops": "exact where the witness counts the same operators;"
@@ -191,14 +210,18 @@ def _reason(exc: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
+EXTRA_OF = {"torch": "torch", "onnx": "onnx", "onnxruntime": "onnx", "fvcore": "fvcore"}
+
+
 def _missing(module: str) -> str | None:
     import importlib.util
 
+    install = f"pip install 'paramcount[{EXTRA_OF.get(module, 'all')}]'"
     try:
         return None if importlib.util.find_spec(module) is not None else \
-            f"{module} is not installed (pip install 'paramcount[onnx,fvcore]')"
+            f"{module} is not installed ({install})"
     except (ImportError, ValueError):
-        return f"{module} cannot be imported"
+        return f"{module} cannot be imported ({install})"
 
 
 def run_torch(spec, size: str) -> WitnessRun:
@@ -297,6 +320,8 @@ def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
 
 def _short(op: str) -> str:
     op = op.split(" ")[0].replace("aten::", "")
+    if op == "_convolution_mode":
+        return "conv with padding 'same' (_convolution_mode)"
     return "SDPA" if "scaled_dot_product" in op or "multi_head_attention" in op else op
 
 
@@ -310,6 +335,13 @@ def _witness_map(res: CountResult) -> dict[str, Count]:
     return m
 
 
+def _blind_paths(res: CountResult) -> dict[str, str]:
+    """Module paths where the witness says it skipped a matrix-class operator (fvcore's
+    ``aten::_convolution_mode`` for a conv with ``padding: same``) -> that operator."""
+    return {path: sorted(ops)[0] for path, ops in
+            (res.extra.get("skipped_by_module") or {}).items() if ops}
+
+
 def _blind_kinds(res: CountResult) -> dict[str, str]:
     """Analytic kinds this witness cannot see -> the operator it skipped."""
     out: dict[str, str] = {}
@@ -320,13 +352,16 @@ def _blind_kinds(res: CountResult) -> dict[str, str]:
 
 
 def _unexplained_ops(res: CountResult) -> list[str]:
-    return [op for op in res.unknown_ops if op.split(" ")[0] not in BLIND_KINDS]
+    seen = {op for ops in (res.extra.get("skipped_by_module") or {}).values() for op in ops}
+    return [op for op in res.unknown_ops
+            if op.split(" ")[0] not in BLIND_KINDS and op not in seen]
 
 
 def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell], Cell]:
     """Cells for every analytic row path, and the total cell."""
     wmap = _witness_map(witness)
     blind = _blind_kinds(witness)
+    blind_at = _blind_paths(witness)
     loose = _unexplained_ops(witness)
     rows = analytic.layers
     children: dict[str, list[str]] = {}
@@ -342,12 +377,13 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
     for r in rows:
         # a part row (kind "part") is named by its last segment: q, k, v, sdpa, o, up...
         kind = r.path.rsplit(".", 1)[-1] if r.kind == "part" else r.kind
-        if r.leaf and kind in blind:
+        op = blind.get(kind) or blind_at.get(r.path)
+        if r.leaf and op:
             parts = r.path.split(".")
             for j in range(0, len(parts) + 1):
                 p = ".".join(parts[:j])
                 blind_flops[p] = blind_flops.get(p, 0) + r.count.forward_flops
-                blind_ops.setdefault(p, set()).add(blind[kind])
+                blind_ops.setdefault(p, set()).add(op)
 
     def value(path: str) -> tuple[Count | None, str]:
         if path in wmap:

@@ -11,8 +11,10 @@ or kept apart here, never hidden:
   ``mm``, ``addmm``, ``bmm``, ``einsum``, ``conv``) make ``forward_flops``; the rest become
   ``other_flops`` (still x2), so the matrix-class figures can be compared exactly.
 * Operators fvcore has no handle for (``aten::scaled_dot_product_attention``,
-  ``aten::lstm``, ``aten::gru``, ``aten::baddbmm``, ...) are skipped by fvcore; they are
-  listed per module in ``result.extra["fvcore"]["skipped"]`` and in ``unknown_ops``.
+  ``aten::lstm``, ``aten::gru``, ``aten::baddbmm``, ``aten::_convolution_mode`` (a conv
+  with ``padding='same'``), ...) are skipped by fvcore; they are listed per module in
+  ``result.extra["skipped_by_module"]`` (and ``extra["fvcore"]["by_module"]``) and in
+  ``unknown_ops``, so a cross-check can tell what this witness could not see.
 
 Parameters come from ``fvcore.nn.parameter_count``: unique tensors (a tied weight counts
 once, under the first module that names it), buffers excluded.
@@ -39,6 +41,7 @@ MATRIX_SKIPPED = frozenset({
     "aten::rnn_relu", "aten::baddbmm", "aten::conv_transpose1d", "aten::conv_transpose2d",
     "aten::conv_transpose3d", "aten::_transformer_encoder_layer_fwd", "aten::tensordot",
     "aten::addbmm", "aten::addmv", "aten::mv", "aten::dot", "aten::bilinear",
+    "aten::_convolution_mode",   # a conv with padding='same' or 'valid' given as a string
 })
 
 
@@ -83,6 +86,11 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
 
     param_names = {n for n, _ in model.named_parameters()}
     module_paths = set(by_mod_op) | {p for p in pcount if p not in param_names}
+    # every proper prefix of a module path has a descendant: O(modules x depth), not M^2
+    parents = set()
+    for q in module_paths:
+        parts = q.split(".")
+        parents.update(".".join(parts[:j]) for j in range(1, len(parts)))
     rows = []
     skipped_report = {}
     for path in sorted(module_paths):
@@ -100,7 +108,7 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
             note_parts.append("fvcore counts " + ", ".join(sorted(non_matrix)))
         if path:
             depth = path.count(".") + 1
-            leaf = not any(q.startswith(path + ".") for q in module_paths)
+            leaf = path not in parents
             rows.append(LayerRow(path=path, kind="fvcore-module",
                                  count=Count(p, p, 2 * int(matrix), 2 * int(other)),
                                  depth=depth, leaf=leaf, note="; ".join(note_parts)))
@@ -125,5 +133,7 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
         input_shapes={f"input_{i}": tuple(t.shape) for i, t in enumerate(inputs)
                       if hasattr(t, "shape")},
         unknown_ops=dict(sorted(root_skipped.items())), notes=notes,
-        extra={"fvcore": {"by_module": skipped_report,
+        extra={"skipped_by_module": {k: dict(v["skipped"]) for k, v in skipped_report.items()
+                                      if k and v["skipped"]},
+               "fvcore": {"by_module": skipped_report,
                           "raw_by_operator": {k: int(v) for k, v in root_ops.items()}}})

@@ -486,7 +486,11 @@ def _resolve_inputs(model, inputs, file: str | None) -> dict[str, tuple]:
 
     def shape_of(v, what):
         shp = getattr(v, "shape", None)
-        return tuple(int(d) for d in shp) if shp is not None else _parse_shape(v, what)
+        out = tuple(int(d) for d in shp) if shp is not None else _parse_shape(v, what)
+        if not out or any(d <= 0 for d in out):
+            raise InputError(f"{what}: shape {'x'.join(map(str, out)) or '(empty)'} must be "
+                             "positive sizes, e.g. 1x3x224x224", file=file)
+        return out
 
     if inputs is None:
         pass
@@ -494,7 +498,10 @@ def _resolve_inputs(model, inputs, file: str | None) -> dict[str, tuple]:
         for k, v in inputs.items():
             if k in names:
                 by_name[k] = shape_of(v, f"input {k!r}")
-            elif isinstance(v, int):
+            elif isinstance(v, int) and not isinstance(v, bool):
+                if v <= 0:
+                    raise InputError(f"dimension {k}={v}: a size must be a positive integer",
+                                     file=file)
                 symbols[str(k)] = int(v)
             else:
                 raise InputError(f"the graph has no input named {k!r} (inputs: "
@@ -633,6 +640,28 @@ def _scope(node) -> str:
     return ""
 
 
+def _node_scopes(nodes) -> list[str]:
+    """The dotted path of every node; a graph without scoped names (no node has one) gets a
+    row per node, named by the node (``.`` and ``/`` replaced) or ``<Op>_<index>``."""
+    scopes = [_scope(n) for n in nodes]
+    if any(scopes):
+        return scopes
+    seen: set[str] = set()
+    out = []
+    for i, n in enumerate(nodes):
+        name = (n.name or f"{n.op_type}_{i}").strip("/").replace(".", "_").replace("/", "_")
+        if not name or name in seen:
+            name = f"{name or n.op_type}_{i}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def _natural(path: str) -> tuple:
+    """Sort key: numeric segments as numbers (blocks.2 before blocks.11)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split("."))
+
+
 def _torchscript_path(segments: list[str]) -> str:
     """Rebuild a dotted module path from TorchScript scope segments.
 
@@ -668,7 +697,11 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     path = Path(path)
     file = str(path)
     model = _load(path)
-    external_data_files(model, path.parent, file=file)  # refuses escaping paths
+    for data_file in external_data_files(model, path.parent, file=file):  # refuses escapes
+        if not data_file.is_file():
+            raise ModelError(f"its external data file {data_file.name!r} is missing (expected "
+                             f"in {path.parent}); the weights it names cannot be counted",
+                             file=file)
     # shape-carrying (integer) initializers must be readable for shape inference
     int_names = {t.name for t in model.graph.initializer
                  if t.data_type not in _FLOAT_TYPES and _prod(t.dims) <= 4096}
@@ -689,10 +722,12 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     del model.graph.value_info[:]
     _drop_weight_data(model)
     try:
-        inferred = shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        # strict: a graph whose shapes contradict each other (a MatMul of 2x4 by 5x3) is
+        # invalid, not countable; ops without a schema (custom domains) are still skipped
+        inferred = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as exc:
-        raise ModelError(f"shape inference failed: {' '.join(str(exc).split())[:300]}",
-                         file=file) from None
+        raise ModelError("invalid graph: shape inference fails: "
+                         f"{' '.join(str(exc).split())[:300]}", file=file) from None
     if _needs_more_shapes(inferred):
         inferred = _symbolic_shapes(inferred) or inferred
     graph = inferred.graph
@@ -704,10 +739,10 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     if meta.get("paramcount.buffers"):
         buffer_names |= {s for s in meta["paramcount.buffers"].split(",") if s}
     inits = OrderedDict((t.name, t) for t in graph.initializer)
+    node_scope = _node_scopes(graph.node)
     first_scope: dict[str, str] = {}
     quant_weights: set[str] = set()
-    for node in graph.node:
-        sc = _scope(node)
+    for node, sc in zip(graph.node, node_scope):
         for i, inp in _reads(node):
             if inp in inits:
                 first_scope.setdefault(inp, sc)
@@ -741,12 +776,19 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
     other_by_scope: Counter = Counter()
     unknown: Counter = Counter()
     op_counts: Counter = Counter()
-    for node in graph.node:
+    own_ops: dict[str, list[str]] = {}
+    last_out: dict[str, str] = {}   # path -> first output of the last node in its subtree
+    for node, sc in zip(graph.node, node_scope):
         domain = node.domain if node.domain not in ("ai.onnx",) else ""
         key = (domain, node.op_type)
         op_name = node.op_type if not domain else f"{domain}:{node.op_type}"
         op_counts[op_name] += 1
-        sc = _scope(node)
+        if op_name not in own_ops.setdefault(sc, []):
+            own_ops[sc].append(op_name)
+        if node.output and node.output[0] and sc:
+            parts = sc.split(".")
+            for j in range(1, len(parts) + 1):
+                last_out[".".join(parts[:j])] = node.output[0]
         formula = _FORWARD.get(key)
         try:
             if formula is not None:
@@ -771,34 +813,45 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
                          + ", ".join(f"{k} x{v}" for k, v in sorted(unknown.items())), file=file)
 
     # -- rows: every scope prefix, inclusive sums ------------------------------------------
-    scopes = set(params_by_scope) | set(fwd_by_scope) | set(other_by_scope)
+    scopes = set(params_by_scope) | set(fwd_by_scope) | set(other_by_scope) | set(own_ops)
     agg: dict[str, list[int]] = {}
     for sc in scopes:
         parts = sc.split(".") if sc else []
         p, f, o = params_by_scope[sc], fwd_by_scope[sc], other_by_scope[sc]
         for j in range(1, len(parts) + 1):
-            a = agg.setdefault(".".join(parts[:j]), [0, 0, 0])
+            pre = ".".join(parts[:j])
+            a = agg.setdefault(pre, [0, 0, 0])
             a[0] += p
             a[1] += f
             a[2] += o
-    all_paths = sorted(agg)
+    scoped = any(_scope(n) for n in graph.node)
+    graph_order = {sc: i for i, sc in reversed(list(enumerate(node_scope)))}
+    # scoped rows numerically (blocks.2 before blocks.11), per-node rows in graph order
+    all_paths = sorted(agg, key=_natural if scoped else graph_order.__getitem__)
+    parents = {q.rpartition(".")[0] for q in all_paths if "." in q}
     rows = []
     for pth in all_paths:
         p, f, o = agg[pth]
-        leaf = not any(q.startswith(pth + ".") for q in all_paths)
-        rows.append(LayerRow(path=pth, kind="onnx-scope", count=Count(p, p, f, o),
+        leaf = pth not in parents
+        ops = own_ops.get(pth, [])
+        kind = ("+".join(ops[:3]) + ("+..." if len(ops) > 3 else "")) if leaf and ops \
+            else "onnx-scope"
+        rows.append(LayerRow(path=pth, kind=kind, count=Count(p, p, f, o),
+                             output_shape=sh.get(last_out.get(pth, "")),
                              depth=pth.count(".") + 1, leaf=leaf))
     total = Count(total_params, total_params, sum(fwd_by_scope.values()),
                   sum(other_by_scope.values()))
 
     outputs = {o.name: sh.get(o.name) for o in graph.output}
     first_out = next(iter(outputs.values()), None)
-    tokens = None
+    tokens = batch = None
     if len(input_shapes) >= 1:
         first_in = _graph_inputs(inferred)[0]
         shp = input_shapes[first_in.name]
         if first_in.type.tensor_type.elem_type in _INT_ELEM and len(shp) == 2:
-            tokens = int(shp[1])
+            tokens = int(shp[0]) * int(shp[1])   # every token of the batch (B x T)
+        if len(shp) >= 2:
+            batch = int(shp[0])                   # the leading dim, as for torch inputs
     notes = []
     if unknown:
         notes.append("ops without a FLOP formula (not counted): "
@@ -815,7 +868,7 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
                       else path.stem),
         total=total, layers=rows, source="onnx", input_shapes=input_shapes,
         output_shape=tuple(first_out) if first_out is not None else None, tokens=tokens,
-        unknown_ops=dict(sorted(unknown.items())), notes=notes,
+        batch=batch, unknown_ops=dict(sorted(unknown.items())), notes=notes,
         extra={"onnx": {"opsets": opsets, "ops": dict(sorted(op_counts.items())),
                         "output_shapes": {k: list(v) if v is not None else None
                                           for k, v in outputs.items()},

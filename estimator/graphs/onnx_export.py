@@ -22,9 +22,11 @@ Choices, and why:
 * **Buffers**: ONNX has no notion of a buffer, so the names of the module's buffers that
   became initializers are written into the model metadata ``paramcount.buffers``;
   :func:`estimator.graphs.onnx_count.count_onnx` leaves them out of the parameters.
-* **Size**: a spec with more than ``max_full_params`` parameters (analytic count) is
-  exported at reduced width/depth from its ``reduced:`` block (``load_spec(path,
-  overrides=spec.reduced)``): same structure, fewer units. The report says so.
+* **Size**: the spec is exported as written (``size="full"``, the default), however large
+  (up to ``max_bytes`` of weights). A smaller model of the same structure is exported only
+  when asked: ``size="reduced"`` (the spec's ``reduced:`` block, ``load_spec(path,
+  overrides=spec.reduced)``) or ``size="auto"`` (reduced above ``max_full_params``). The
+  report, the file's ``paramcount.size`` metadata and the CLI (a stderr line) say so.
 * **Large graphs**: weights over ``EXTERNAL_DATA_BYTES`` go to one external-data file next
   to the model (``model.onnx.data``); graphs over ``max_bytes`` are refused.
 * **Layers whose output nothing reads** (a seq2seq encoder when the decoder takes
@@ -51,7 +53,7 @@ from typing import Any
 
 from ..errors import InputError, ModelError, require
 
-MAX_FULL_PARAMS = 100_000_000          # larger specs are exported at their reduced size
+MAX_FULL_PARAMS = 100_000_000          # size="auto": larger specs export at reduced size
 EXTERNAL_DATA_BYTES = 1_500_000_000    # protobuf's hard limit is 2 GiB per message
 MAX_BYTES = 8_000_000_000              # refuse larger graphs outright
 
@@ -100,11 +102,11 @@ def _spec_source(spec):
     return None
 
 
-def load_at_size(spec_or_path, size: str = "auto", max_full_params: int = MAX_FULL_PARAMS):
+def load_at_size(spec_or_path, size: str = "full", max_full_params: int = MAX_FULL_PARAMS):
     """Return ``(spec, analytic_result, size, overrides, reason, full_params)``.
 
-    ``size`` is "full", "reduced" or "auto" (full unless the analytic parameter count
-    exceeds ``max_full_params``).
+    ``size`` is "full" (the default: the spec as written), "reduced" or "auto" (full unless
+    the analytic parameter count exceeds ``max_full_params``).
     """
     from ..analytic import analyze, load_spec
 
@@ -302,8 +304,8 @@ def run_onnxruntime(path: Path, feeds: dict) -> list:
                          f"{' '.join(str(exc).split())[:300]}", file=str(path)) from None
 
 
-def export_spec(spec_or_path, out, *, size: str = "auto",
-                max_full_params: int = MAX_FULL_PARAMS, max_bytes: int = MAX_BYTES,
+def export_spec(spec_or_path, out, *, size: str = "full",
+                max_full_params: int | None = None, max_bytes: int = MAX_BYTES,
                 external_data: bool | None = None, run: bool = True) -> ExportReport:
     """Export a spec (path or loaded spec) to ONNX at ``out``; see the module docstring.
 
@@ -323,7 +325,7 @@ def export_spec(spec_or_path, out, *, size: str = "auto",
         raise InputError(f"{out.parent}: no such folder")
 
     spec, res, size_used, overrides, reason, full_params = load_at_size(
-        spec_or_path, size, max_full_params)
+        spec_or_path, size, MAX_FULL_PARAMS if max_full_params is None else max_full_params)
     name = getattr(spec, "name", None) or res.name
     est_bytes = 4 * res.params
     if est_bytes > max_bytes:

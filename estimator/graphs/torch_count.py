@@ -148,6 +148,21 @@ def _shapes(obj, torch, prefix="") -> dict[str, tuple]:
     return out
 
 
+def _batch_of(args, kwargs, torch) -> int | None:
+    """Examples in the input: the leading dim of the first input (``input_ids`` first) when it
+    has two or more dims, or the length of a list of tensors (a detection model's images)."""
+    first = kwargs.get("input_ids")
+    if not isinstance(first, torch.Tensor):
+        vals = list(kwargs.values()) if kwargs else list(args)
+        first = vals[0] if vals else None
+    if isinstance(first, (list, tuple)) and first and all(
+            isinstance(t, torch.Tensor) for t in first):
+        return len(first)
+    if isinstance(first, torch.Tensor) and first.dim() >= 2:
+        return int(first.shape[0])
+    return None
+
+
 def _first_tensor(obj, torch):
     if isinstance(obj, torch.Tensor):
         return obj
@@ -378,6 +393,7 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
         raise InputError(f"mode={mode!r}: expected 'eval' or 'train'")
     meta = device == "meta"
     name = name or type(model).__name__
+    _refuse_lazy(model, torch)
 
     # -- parameters: unique tensors, owners, types -----------------------------------------
     modules = dict(model.named_modules())
@@ -523,6 +539,7 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     return CountResult(
         name=name, total=total, layers=rows, source="torch", input_shapes=input_shapes,
         output_shape=tuple(out_t.shape) if out_t is not None else None, tokens=tokens,
+        batch=_batch_of(args, kwargs, torch),
         unknown_ops=dict(sorted(counter.unknown.items())), notes=notes,
         extra={"trainable_params": trainable, "frozen_params": params_total - trainable,
                "buffers": buffers_total, "tied_weights": dict(tied),
@@ -530,6 +547,57 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
                "device": engine, "mode": mode,
                "moe": [{"path": b["path"], "experts": b["experts"], "top_k": b["top_k"],
                         "style": b["style"]} for b in moe]})
+
+
+def _refuse_lazy(model, torch) -> None:
+    """A ``Lazy*`` module has no sizes until a real forward materialises it (and that forward
+    would change the model): refuse it with one clear line."""
+    from torch.nn.parameter import is_lazy
+
+    for path, m in model.named_modules():
+        if any(is_lazy(t) for t in (*m.parameters(recurse=False), *m.buffers(recurse=False))):
+            raise ModelError(
+                f"module '{path or '<root>'}' ({type(m).__name__}) has uninitialized lazy "
+                "parameters: their sizes are unknown until a real forward materialises them, "
+                "which would change the model; run one forward on a real input first (or use "
+                f"the non-lazy {type(m).__name__.removeprefix('Lazy')}), then count")
+
+
+def _snapshot_modules(modules) -> list:
+    """Each module's class and own attributes (``__dict__``), and a copy of every dict or list
+    it holds (``_parameters``, ``_buffers``, ``_modules``, hook tables, plain lists of
+    tensors): enough to put back exactly the objects a forward replaced or added."""
+    saved = []
+    for m in modules.values():
+        state = dict(m.__dict__)
+        contents = {k: (dict(v) if isinstance(v, dict) else list(v))
+                    for k, v in state.items() if isinstance(v, (dict, list))}
+        saved.append((m, m.__class__, state, contents))
+    return saved
+
+
+def _restore_modules(saved) -> None:
+    """Undo any change to the modules' attributes since :func:`_snapshot_modules`: the same
+    parameter, buffer and submodule objects under the same names, however the module graph
+    shares submodules (``functional_call`` alone leaves a module registered under two names
+    holding meta tensors), and attributes a forward set (cached anchors, step counters)."""
+    for m, cls, state, contents in saved:
+        if m.__class__ is not cls:
+            m.__class__ = cls
+        d = m.__dict__
+        for k in [k for k in d if k not in state]:
+            del d[k]
+        for k, v in state.items():
+            if d.get(k, state) is not v:
+                d[k] = v
+        for k, c in contents.items():
+            v = state[k]
+            if isinstance(v, dict):
+                if len(v) != len(c) or any(v.get(n, c) is not x for n, x in c.items()):
+                    v.clear()
+                    v.update(c)
+            elif len(v) != len(c) or any(a is not b for a, b in zip(v, c)):
+                v[:] = c
 
 
 def _device_mismatch(exc) -> bool:
@@ -561,11 +629,11 @@ def _value_free_library_paths() -> list:
 def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> dict:
     """One counted forward on ``engine`` ('meta', 'fake' or 'real'); the model is restored."""
     stack: list[str] = []
-    shapes_at: dict[str, Any] = {}
+    inputs_at: dict[str, Any] = {}  # path -> the call's inputs while the module runs
     out_shapes: dict[str, tuple] = {}
     counter = _make_counter(torch)(stack)
     handles = []
-    training = {p: m.training for p, m in modules.items()}
+    saved = _snapshot_modules(modules)
     restore = []  # callables undone in reverse order
     output = None
     error: BaseException | None = None
@@ -573,13 +641,16 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
     novalues = engine != "real"
 
     def pre_hook(path):
+        # O(1) per call: shapes are read only for the modules an error names (a module's
+        # inputs may hold every earlier output, so reading them on every call is quadratic)
         def hook(mod, a, kw):
             stack.append(path)
-            shapes_at[path] = _shapes((a, kw) if kw else a, torch)
+            inputs_at[path] = (a, kw) if kw else a
         return hook
 
     def post_hook(path):
         def hook(mod, a, kw, out):
+            inputs_at.pop(path, None)
             t = _first_tensor(out, torch)
             if t is not None:
                 out_shapes[path] = tuple(t.shape)
@@ -665,14 +736,13 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
         if isinstance(exc, KeyboardInterrupt):
             raise
         error = exc
-        failed_at = [(p, shapes_at.get(p, {})) for p in stack]
+        failed_at = [(p, _shapes(inputs_at.get(p, ()), torch)) for p in stack[-1:]]
     finally:
         for h in handles:
             h.remove()
         for undo in reversed(restore):
             undo()
-        for path, m in modules.items():
-            m.training = training[path]
+        _restore_modules(saved)
     return {"counter": counter, "out_shapes": out_shapes, "output": output, "error": error,
             "failed_at": failed_at}
 
@@ -698,7 +768,8 @@ def _model_error(exc, failed_at, modules, meta) -> Exception:
         except Exception:  # noqa: BLE001 - a broken extra_repr must not hide the real error
             rep = ""
         rep = rep if len(rep) <= 80 else rep[:77] + "..."
-        shp = ", ".join(f"{tuple(v)}" for v in shapes.values()) if shapes else "no tensors"
+        shown = [f"{tuple(v)}" for v in list(shapes.values())[:6]]
+        shp = ", ".join(shown + (["..."] if len(shapes) > 6 else [])) if shapes else "no tensors"
         where = f"module '{label}' ({type(mod).__name__}({rep})) with input shapes {shp}: "
     if isinstance(exc, _DataDependent) or (meta and _looks_data_dependent(exc)):
         op = exc.op if isinstance(exc, _DataDependent) else "a value-dependent operation"
@@ -718,11 +789,34 @@ def _looks_data_dependent(exc) -> bool:
                                 "meta tensors do not support"))
 
 
-def input_shapes_to_inputs(shapes: list[str]):
-    """CLI helper: ``["1x3x224x224"]`` -> one shape; several -> a tuple; ``name=1x128`` -> dict."""
-    named = [s for s in shapes if "=" in s]
-    if named and len(named) != len(shapes):
-        raise InputError("--input: use either all positional shapes or all name=shape")
+def input_shapes_to_inputs(shapes: list[str], lists: list[str] = ()):
+    """CLI helper: ``["1x3x224x224"]`` -> one shape; several -> a tuple; ``name=1x128`` -> dict.
+
+    Each item of ``lists`` (``--input-list``) is ONE argument that is a list of tensors, its
+    shapes separated by commas: ``"3x224x224,3x200x300"`` (the images of a detection model);
+    ``name=3x224x224,3x200x300`` passes it by keyword. Positional lists follow the positional
+    ``--input`` shapes, in the order given. Items are all positional or all named."""
+    items = [(s, False) for s in shapes] + [(s, True) for s in lists]
+    named = [s for s, _ in items if "=" in s]
+    if named and len(named) != len(items):
+        raise InputError("--input/--input-list: use either all positional shapes or all "
+                         "name=shape")
+
+    def value(text: str, is_list: bool):
+        if not is_list:
+            return text
+        parts = [p.strip() for p in text.split(",")]
+        if not all(parts):
+            raise InputError(f"--input-list {text!r}: expected shapes separated by commas, "
+                             "e.g. 3x224x224,3x200x300")
+        for p in parts:
+            parse_shape(p)  # one clear error for a bad item
+        return [p for p in parts]
+
     if named:
-        return {s.partition("=")[0].strip(): s.partition("=")[2].strip() for s in shapes}
-    return shapes[0] if len(shapes) == 1 else tuple(shapes)
+        return {s.partition("=")[0].strip(): value(s.partition("=")[2].strip(), is_list)
+                for s, is_list in items}
+    values = [value(s, is_list) for s, is_list in items]
+    if len(values) == 1 and not lists:
+        return values[0]
+    return tuple(values)

@@ -17,7 +17,10 @@ and cached:
             1 per input element for a reduction, the window size per output element for
             pooling, 1 per output element for the bias of addmm/baddbmm/convolution.
 ``free``    data movement and bookkeeping (views, copies, cat, indexing, embedding lookup,
-            factories, random fills): 0 FLOPs by definition.
+            factories, random fills): 0 FLOPs by definition. An embedding bag's lookup is
+            free too; its sum/mean/max over the bag is 1 FLOP per gathered element
+            (``other``). In-place forms (``hardswish_``, ``gelu_``) take the class and
+            formula of their out-of-place form.
 ``unknown`` anything else: the counter lists it by name and call count in
             ``CountResult.unknown_ops`` instead of silently counting it as zero.
 
@@ -218,6 +221,16 @@ def _pointwise(args, kwargs, out):
     return _numel(_first_tensor(out))
 
 
+def _embedding_bag(args, kwargs, out):
+    """``_embedding_bag(weight, indices, offsets, ..., mode, ..., per_sample_weights, ...)``:
+    the row lookup is free (as ``embedding``); the bag's sum, mean or max is a reduction,
+    1 FLOP per gathered element (indices x D), +1 per element for per-sample weights."""
+    weight, indices = args[0], args[1]
+    psw = args[6] if len(args) > 6 else kwargs.get("per_sample_weights")
+    gathered = _numel(indices) * int(weight.shape[-1])
+    return gathered * (2 if isinstance(psw, torch.Tensor) else 1)
+
+
 OTHER_EXTRA: dict[Any, Callable] = {
     aten.addmm: _bias_out, aten.baddbmm: _bias_out,
     aten.convolution: _conv_bias, aten._convolution: _conv_bias,
@@ -261,6 +274,8 @@ OTHER: dict[Any, Callable] = {
     aten.mish: _pointwise, aten.glu: _pointwise, aten.softplus: _pointwise,
     aten.elu: _pointwise, aten.leaky_relu: _pointwise, aten.hardtanh: _pointwise,
     aten.prelu: _pointwise, aten._prelu_kernel: _pointwise, aten.rrelu_with_noise: _pointwise,
+    aten.embedding_bag: _embedding_bag, aten._embedding_bag: _embedding_bag,
+    aten._embedding_bag_forward_only: _embedding_bag,
 }
 if hasattr(aten, "_fused_rms_norm"):
     OTHER[aten._fused_rms_norm] = _rms_norm
@@ -330,10 +345,27 @@ def classify(func) -> tuple[str, Callable | None, Callable | None]:
         res = ("other", None, _pointwise)
     elif name.endswith("_") and name[:-1] in FREE_NAMES:
         res = ("free", None, None)
+    elif name.endswith("_") and _out_of_place(name) is not None:
+        # in-place form (hardswish_, gelu_, addcmul_...): same work as its out-of-place form
+        res = ("other", None, _out_of_place(name))
     else:
         res = ("unknown", None, None)
     _CACHE[func] = res
     return res
+
+
+def _out_of_place(name: str) -> Callable | None:
+    """The other-FLOPs formula of ``name`` without its trailing ``_`` when that form is a
+    known elementwise op (in :data:`OTHER` or tagged pointwise by ATen), else None."""
+    packet = getattr(aten, name[:-1], None)
+    if packet is None:
+        return None
+    if packet in OTHER:
+        return OTHER[packet]
+    overloads = [getattr(packet, o) for o in packet.overloads()]
+    if any(torch.Tag.pointwise in op.tags for op in overloads):
+        return _pointwise
+    return None
 
 
 def op_name(func) -> str:

@@ -123,12 +123,26 @@ def render_check(res, depth: int | None = None) -> str:
             else:
                 fl.append(f"  {w}: cannot run at full size: {run.reason}")
         parts.append("\n".join(fl))
-    fails = res.failures
-    parts.append("verdict: " + ("AGREE: every witness that ran agrees with the analytic count"
-                                if not fails else
-                                f"DISAGREE ({len(fails)}): " + "; ".join(fails[:8])
-                                + (" ..." if len(fails) > 8 else "")))
+    parts.append(verdict_line(res))
     return _to_text(*parts)
+
+
+def verdict_line(res) -> str:
+    """``verdict: AGREE|DISAGREE|NOT CHECKED: ...``, naming the witnesses that ran and why
+    the others could not."""
+    fails = res.failures
+    if fails:
+        return (f"verdict: DISAGREE ({len(fails)}): " + "; ".join(fails[:8])
+                + (" ..." if len(fails) > 8 else ""))
+    others = [w for w in res.ran if w != "analytic"]
+    missing = [f"{w}: {r.reason}" for w, r in res.witnesses.items() if r.status != "ran"]
+    if not res.checked:
+        return ("verdict: NOT CHECKED: only the analytic count ran, so nothing was compared "
+                "(" + "; ".join(missing) + ")")
+    return (f"verdict: AGREE: {', '.join(others)} agree"
+            + ("s" if len(others) == 1 else "") + " with the analytic count"
+            + (f" (not compared: {', '.join(w for w in res.witnesses if w not in others)})"
+               if missing else ""))
 
 
 def check_json(res, depth: int | None = None) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def render(result: CountResult, depth: int | None = None, expand: bool = False) 
                        for k, v in result.input_shapes.items())
     if inputs:
         head.append(f"input: {inputs}" + (" (token ids)" if result.tokens else "")
-                    + "; forward pass for one example, batch 1")
+                    + "; " + _forward_for(result))
     parts = ["\n".join(head), render_layers(result, depth, expand), render_totals(result)]
     pub = render_published(result)
     if pub:
@@ -148,6 +148,16 @@ def render(result: CountResult, depth: int | None = None, expand: bool = False) 
             shown.append(f"  ... and {len(result.notes) - MAX_NOTES:,} more notes (--json lists them)")
         parts.append("notes:\n" + "\n".join(shown))
     return _to_text(*parts)
+
+
+def _forward_for(result: CountResult) -> str:
+    """What the totals are for: one example, or the batch that was counted."""
+    if result.batch and result.batch > 1:
+        return (f"forward pass for a batch of {result.batch} examples (totals for the batch; "
+                "per example below)")
+    if result.batch == 1 or result.source == "analytic":
+        return "forward pass for one example, batch 1"
+    return "forward pass on this input (no batch dimension recognised)"
 
 
 def totals(result: CountResult) -> list[tuple[str, str, str]]:
@@ -167,10 +177,17 @@ def totals(result: CountResult) -> list[tuple[str, str, str]]:
     out.append(("other FLOPs (estimated)", flops_str(result.other_flops), f"{result.other_flops:,}"))
     if result.flops_per_param:
         out.append(("FLOPs per active param", f"{result.flops_per_param:.3g}", ""))
+    pe = result.per_example()
+    if pe:
+        out.append((f"forward FLOPs per example (batch {result.batch})",
+                    flops_str(pe["forward_flops"]), f"{pe['forward_flops']:,.1f}"))
+        out.append(("other FLOPs per example", flops_str(pe["other_flops"]),
+                    f"{pe['other_flops']:,.1f}"))
     pt = result.per_token()
     if pt:
-        out.append((f"per token (T = {result.tokens})", flops_str(pt["forward_flops"]),
-                    f"{pt['forward_flops']:,.1f} FLOP"))
+        label = (f"per token (T = {result.tokens})" if not result.batch or result.batch == 1
+                 else f"per token ({result.tokens} tokens in the batch)")
+        out.append((label, flops_str(pt["forward_flops"]), f"{pt['forward_flops']:,.1f} FLOP"))
     if result.unknown_ops:
         out.append(("unknown ops (not counted)",
                     ", ".join(f"{k} x{v}" for k, v in sorted(result.unknown_ops.items())), ""))
