@@ -217,8 +217,8 @@ def _fmt_b(b):
 
 def markdown(rows):
     out = ["# Counting a PyTorch model: paramcount vs peer tools", "",
-           f"Command: `python benchmarks/bench_count_model.py --markdown "
-           f"benchmarks/RESULTS-count-model.md`  ",
+           "Command: `python benchmarks/bench_count_model.py --markdown "
+           "benchmarks/RESULTS-count-model.md`  ",
            environment() + " Time: best of 3 calls after a first (untimed for the "
            "ratio, shown as 'first call': lazy imports and caches); peak = extra resident memory "
            "of those calls over the built model (VmHWM after reset). Ratios are to raw "

@@ -20,7 +20,7 @@ from .count import Count, CountResult, LayerRow
 from .errors import PCError, SpecError, InputError, ModelError
 
 __all__ = ["count", "load_spec", "analyze", "Count", "CountResult", "LayerRow", "PCError",
-           "SpecError", "InputError", "ModelError", "training_compute", "verify"]
+           "SpecError", "InputError", "ModelError", "training_compute", "verify", "__version__"]
 
 
 def load_spec(source, overrides: dict | None = None):

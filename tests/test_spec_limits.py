@@ -10,7 +10,6 @@ import pytest
 
 from estimator.analytic import analyze, load_spec, load_spec_text, walk
 from estimator.errors import SpecError
-from estimator.spec import limits
 
 
 def linear_stack(repeat: int) -> dict:

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import _fail, _out, _parse_sets, _print_json, app
+from .common import _out, _parse_sets, _print_json, app
 
 
 @app.command("hardware")

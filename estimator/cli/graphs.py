@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import List, Optional
 
 import typer
 
@@ -124,7 +124,6 @@ def model_cmd(
 ) -> None:
     """Count an nn.Module built by a factory: params, active params, FLOPs per layer."""
     from ..errors import require
-    from ..report import text as report
 
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import List, Optional
 
 import typer
 
-from .common import _fail, _out, _parse_sets, _print_json, app, progress
+from .common import _out, _parse_sets, _print_json, app, progress
 
 Depth = typer.Option(None, "--depth", min=0, help="Show the layer tree down to depth N.")
 

@@ -30,11 +30,9 @@ belongs to the scope of the first node that reads it.
 from __future__ import annotations
 
 import ast
-import math
-import os
 from collections import Counter, OrderedDict
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import InputError, ModelError, require

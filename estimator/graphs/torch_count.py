@@ -320,8 +320,20 @@ class _DataDependent(Exception):
         super().__init__(op)
 
 
+def refuse_value_reads(func, args, torch) -> None:
+    """Raise :class:`_DataDependent` when ``func`` would read the values of a meta or fake
+    tensor (``.item()``, ``nonzero``...): the counters' shared guard."""
+    from . import torch_ops
+
+    if torch_ops.is_data_dependent(func):
+        from torch._subclasses.fake_tensor import FakeTensor
+
+        if any(isinstance(a, torch.Tensor) and (a.device.type == "meta" or isinstance(a, FakeTensor))
+               for a in args):
+            raise _DataDependent(torch_ops.op_name(func))
+
+
 def _make_counter(torch):
-    from torch._subclasses.fake_tensor import FakeTensor
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from . import torch_ops
@@ -337,10 +349,7 @@ def _make_counter(torch):
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if torch_ops.is_data_dependent(func) and any(
-                    isinstance(a, torch.Tensor) and (a.device.type == "meta" or
-                                                     isinstance(a, FakeTensor)) for a in args):
-                raise _DataDependent(torch_ops.op_name(func))
+            refuse_value_reads(func, args, torch)
             out = func(*args, **kwargs)
             cls, mm, oth = torch_ops.classify(func)
             if cls == "free":

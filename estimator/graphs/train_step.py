@@ -221,12 +221,11 @@ def _backward_other(torch) -> dict:
 
 
 def _make_mode(torch, tracker):
-    from torch._subclasses.fake_tensor import FakeTensor
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count
 
     from . import torch_ops
-    from .torch_count import _DataDependent
+    from .torch_count import refuse_value_reads
 
     aten = torch.ops.aten
     conv_bwd = flop_registry[aten.convolution_backward]
@@ -292,10 +291,7 @@ def _make_mode(torch, tracker):
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if torch_ops.is_data_dependent(func) and any(
-                    isinstance(a, torch.Tensor) and (a.device.type == "meta" or
-                                                     isinstance(a, FakeTensor)) for a in args):
-                raise _DataDependent(torch_ops.op_name(func))
+            refuse_value_reads(func, args, torch)
             out = func(*args, **kwargs)
             name = torch_ops.op_name(func)
             if name.startswith("profiler."):  # record_function markers (optimizer.step)

@@ -1,7 +1,7 @@
 """Linear (dense) layers."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Optional
+from typing import ClassVar, Literal
 
 from pydantic import Field
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import SpecError
 from .expr import ExprError, as_int, evaluate, names_in
-from .yamlload import LineDict, line_of
+from .yamlload import line_of
 
 # ------------------------------------------------------------------------ top-level schema
 
