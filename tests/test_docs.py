@@ -1,8 +1,9 @@
 """Every transcript the README and docs/ show is what the command prints today.
 
-A transcript is a ```text block whose first line is ``$ paramcount ARGS``; each line after it
-must appear in the real output, in order (a line ``...`` stands for lines left out), so a
-figure shown in the docs cannot go stale. Transcripts of commands that need an optional
+A transcript is a ```text or ```console block whose lines starting ``$ paramcount ARGS`` are
+commands; each line after a command (up to the next) must appear in the real output, in
+order (a line ``...`` stands for lines left out), so a figure shown in the docs cannot go
+stale. Transcripts of commands that need an optional
 package are skipped when it is missing.
 """
 from __future__ import annotations
@@ -21,9 +22,12 @@ NEEDS = {"check": "torch", "model": "torch", "export": "onnx", "onnx": "onnx"}
 
 def transcripts():
     for page in PAGES:
-        for m in re.finditer(r"```text\n(\$ paramcount [^\n]*)\n(.*?)```", page.read_text(), re.S):
-            yield pytest.param(m.group(1)[2:], m.group(2),
-                               id=f"{page.name}:{m.group(1)[13:60]}")
+        for m in re.finditer(r"```(?:text|console)\n(\$ paramcount .*?)```", page.read_text(), re.S):
+            for part in re.split(r"^(?=\$ paramcount )", m.group(1), flags=re.M):
+                if part.strip():
+                    command, _, shown = part.partition("\n")
+                    yield pytest.param(command[2:], shown,
+                                       id=f"{page.name}:{command[13:60]}")
 
 
 @pytest.mark.parametrize("command,shown", list(transcripts()))
