@@ -50,3 +50,22 @@ def write_results(path: Path | None, text: str, rows: list[dict], *, allow_parti
                          "pass --allow-partial\n")
         sys.exit(2)
     path.write_text(text)
+
+
+def proc_status(key: str) -> int:
+    """A byte figure of /proc/self/status (VmHWM: peak resident memory, VmRSS: resident)."""
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak() -> bool:
+    """Reset VmHWM to the current resident size (Linux clear_refs), so a later peak is what the
+    code in between needed; False where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False

@@ -26,25 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment, write_results  # noqa: E402
+from _common import environment, proc_status, reset_peak, write_results  # noqa: E402
 MODELS = ["resnet50", "gpt2", "gpt3-175b"]
 TOOLS = ["paramcount", "FlopCounterMode", "FlopCounterMode on meta", "fvcore", "ptflops", "thop"]
-
-
-def _status(key: str) -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def build(name):
@@ -145,9 +129,9 @@ def child(model_name, tool, repeat):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         res = run_tool(tool, model, args, kwargs)  # first call: lazy imports, caches
     first = time.perf_counter() - t
-    hwm_before = _status("VmHWM")
-    rss0 = _status("VmRSS")
-    ok = _reset_peak()
+    hwm_before = proc_status("VmHWM")
+    rss0 = proc_status("VmRSS")
+    ok = reset_peak()
     best = None
     for _ in range(repeat):
         t = time.perf_counter()
@@ -155,7 +139,7 @@ def child(model_name, tool, repeat):
             res = run_tool(tool, model, args, kwargs)
         dt = time.perf_counter() - t
         best = dt if best is None else min(best, dt)
-    hwm_after = _status("VmHWM")
+    hwm_after = proc_status("VmHWM")
     peak = hwm_after - rss0 if ok else None
     process_peak = max(hwm_before, hwm_after)
     return {"model": model_name, "tool": tool, "how": how, "seconds": best, "first": first,

@@ -25,22 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import proc_status, reset_peak  # noqa: E402
 TOOLS = ["paramcount forward", "paramcount train step", "FlopCounterMode fwd+bwd"]
-
-
-def _hwm() -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
 
 
 def child(tool: str, layers: int, repeat: int) -> dict:
@@ -82,15 +69,15 @@ def child(tool: str, layers: int, repeat: int) -> dict:
     t0 = time.perf_counter()
     res = once()
     first = time.perf_counter() - t0
-    base = _hwm()
-    _reset()
-    base = _hwm()
+    base = proc_status("VmHWM")
+    reset_peak()
+    base = proc_status("VmHWM")
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
         res = once()
         best = min(best, time.perf_counter() - t0)
-    return {"tool": tool, "first": first, "time": best, "peak": max(_hwm() - base, 0),
+    return {"tool": tool, "first": first, "time": best, "peak": max(proc_status("VmHWM") - base, 0),
             "counts": res}
 
 
