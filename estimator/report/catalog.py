@@ -163,8 +163,18 @@ def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
     ax_c.scatter([], [], facecolors="none", edgecolors="grey", s=60, label="published")
 
     def label(ax, key):
-        top = sorted((r for r in rows if r[key]), key=lambda r: -r[key])[:label_top]
-        for r in top:
+        """Name the largest systems, skipping one whose label would sit on a named point
+        (within two years and a factor of 6): the picture stays readable where systems crowd."""
+        import math
+
+        placed: list[tuple[float, float]] = []
+        for r in sorted((r for r in rows if r[key]), key=lambda r: -r[key]):
+            if len(placed) == label_top:
+                break
+            y = math.log10(r[key])
+            if any(abs(r["year"] - px) < 2 and abs(y - py) < math.log10(6) for px, py in placed):
+                continue
+            placed.append((r["year"], y))
             ax.annotate(r["name"], (r["year"], r[key]), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")
 
