@@ -206,11 +206,6 @@ def _scatter_add(args, kwargs, out):  # scatter_add(self, dim, index, src)
     return _numel(args[3]) if len(args) > 3 else 0
 
 
-def _embedding_bag(args, kwargs, out):  # _embedding_bag(weight, indices, offsets, ..., mode)
-    """One add (or compare) per looked-up element: ids x width (the embedding_bag room)."""
-    return _numel(args[1]) * args[0].shape[-1]
-
-
 def _interp(per_out: int):
     def f(args, kwargs, out):
         return per_out * _numel(_first_tensor(out))
@@ -263,7 +258,6 @@ OTHER: dict[Any, Callable] = {
     aten.adaptive_max_pool2d: _reduce_input, aten.adaptive_max_pool1d: _reduce_input,
     aten.adaptive_avg_pool1d: _reduce_input,
     aten.index_add: _index_add, aten.index_add_: _index_add,
-    aten._embedding_bag: _embedding_bag, aten._embedding_bag_forward_only: _embedding_bag,
     aten.scatter_add: _scatter_add, aten.scatter_add_: _scatter_add,
     aten.scatter_reduce: _scatter_add, aten.scatter_reduce_: _scatter_add,
     aten.index_reduce: _index_add,
