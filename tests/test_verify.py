@@ -170,6 +170,18 @@ def test_params_checks_against_catalog():
     assert rec.verdict == "ok" and "explained" in check(rec, "params").message
 
 
+def test_rows_find_specs_by_the_catalogs_own_rule():
+    """verify matches a row's name exactly as `paramcount catalog NAME` does: a name or alias
+    before a spec file stem. 'GPT-2' is the alias of the 1.5B model (as the paper names it),
+    while 'gpt2' is also the file stem of GPT-2 small: the alias wins, in both places."""
+    from estimator.curation import catalog
+
+    assert catalog.lookup("GPT-2").name == "GPT-2 1.5B"
+    # 1.56e9 / 1,557,611,200 counted = 1.0015: within 1 % -> ok
+    assert one({"Model": "GPT-2", "Parameters": "1.56e9"}).verdict == "ok"
+    assert one({"Model": "GPT-2 small", "Parameters": "124439808"}).verdict == "ok"
+
+
 def test_moe_slips():
     mix = {"Model": "Mixtral 8x7B", "Domain": "Language"}
     # 12.9B is the active count (12,879,925,248 within 1 %) in the total's column

@@ -279,9 +279,14 @@ def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
     return paths
 
 
+@lru_cache(maxsize=256)
+def _entry(path: Path) -> Entry:
+    return make_entry(path)
+
+
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
-    return tuple(make_entry(p) for p in spec_files([folder]))
+    return tuple(_entry(p) for p in spec_files([folder]))
 
 
 def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
@@ -289,6 +294,18 @@ def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
     if not sources:
         return list(_load_default(default_dir()))
     return [make_entry(p) for p in spec_files(sources)]
+
+
+def _resolve(name: str, names: dict[str, list], stems: dict[str, list]):
+    """The one item a name or alias names, else the one whose spec file stem it is ('gpt2' is
+    the file of GPT-2 small, while the alias 'GPT-2' names the 1.5B model, as the paper
+    does), else None; InputError when two systems share it."""
+    key = normalise(name)
+    found = names.get(key) or stems.get(key, [])
+    if len(found) > 1:
+        shown = ", ".join(getattr(x, "name", str(x)) for x in found)
+        raise InputError(f"{name!r} names several catalog systems: {shown}")
+    return found[0] if found else None
 
 
 def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
@@ -302,18 +319,41 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, 
     return names, stems
 
 
+@lru_cache(maxsize=4)
+def _header_index(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+    """The same index over the catalog's spec files, read from their headers only (no count):
+    finding one system costs one YAML read per spec, not counting all of them."""
+    from ..spec.yamlload import load_yaml_file
+
+    names: dict[str, list[Path]] = {}
+    stems: dict[str, list[Path]] = {}
+    for path in spec_files([folder]):
+        try:
+            head = load_yaml_file(path)
+        except PCError:
+            continue
+        if not isinstance(head, dict):
+            continue
+        aliases = head.get("aliases") if isinstance(head.get("aliases"), list) else []
+        for key in {normalise(x) for x in (head.get("name") or "", *aliases) if x}:
+            names.setdefault(key, []).append(path)
+        stems.setdefault(normalise(path.stem), []).append(path)
+    return names, stems
+
+
+def find_spec(name: str) -> Optional[Path]:
+    """The catalog spec file a name, alias or file stem names (see :func:`lookup`), or None."""
+    return _resolve(name, *_header_index(default_dir()))
+
+
 def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
     """The one entry whose name or alias equals ``name`` (normalised), else the one whose spec
-    file stem does ('gpt2' is the file of GPT-2 small, while the alias 'GPT-2' names the
-    1.5B model, as the paper does), else None. A name or alias that two systems share raises
-    :class:`InputError`."""
-    names, stems = _index(load_catalog() if entries is None else entries)
-    key = normalise(name)
-    found = names.get(key) or stems.get(key, [])
-    if len(found) > 1:
-        raise InputError(f"{name!r} names several catalog systems: "
-                         f"{', '.join(e.name for e in found)}")
-    return found[0] if found else None
+    file stem does, else None. A name or alias that two systems share raises
+    :class:`InputError`. Without ``entries`` only the matched spec is counted."""
+    if entries is not None:
+        return _resolve(name, *_index(entries))
+    path = find_spec(name)
+    return _entry(path) if path is not None else None
 
 
 def suggest(name: str, entries: Iterable[Entry] | None = None, n: int = 3) -> list[str]:

@@ -348,38 +348,6 @@ class SpecInfo:
         return self.active_params < self.params
 
 
-def normalise_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-@lru_cache(maxsize=1)
-def _catalog_index() -> dict[str, tuple[str, ...]]:
-    """normalised name, alias or file stem -> the catalog's spec files carrying it.
-
-    The one place that knows the catalog (``estimator.curation.catalog``): its spec files
-    (``spec_files()``) and how ``lookup(name)`` matches a name (the spec's name, its aliases or
-    its file stem, normalised). Only the headers are read here, so a file of 2,000 rows pays
-    for counting just the specs its rows name, not the whole catalog."""
-    try:
-        from .catalog import spec_files
-    except ImportError:  # the catalog is not in this version
-        return {}
-    from ..spec.yamlload import load_yaml_file
-
-    index: dict[str, tuple[str, ...]] = {}
-    for path in spec_files():
-        try:
-            head = load_yaml_file(path)
-        except PCError:
-            continue
-        if not isinstance(head, dict):
-            continue
-        aliases = head.get("aliases") if isinstance(head.get("aliases"), list) else []
-        for n in {normalise_name(x) for x in (head.get("name") or "", path.stem, *aliases) if x}:
-            index[n] = index.get(n, ()) + (str(path),)
-    return index
-
-
 @lru_cache(maxsize=256)
 def _spec_info(path: str) -> SpecInfo:
     """Count an archspec (torch-free) or a Hugging Face config.json (needs the hf extra)."""
@@ -409,10 +377,13 @@ def _info(name: str, source: str, result, provenance: dict) -> SpecInfo:
 
 @lru_cache(maxsize=4096)
 def _catalog_info(name: str) -> Optional[SpecInfo]:
-    paths = _catalog_index().get(normalise_name(name), ())
-    if len(paths) > 1:
-        raise InputError(f"{name!r} names several catalog systems: {', '.join(paths)}")
-    return _spec_info(paths[0]) if paths else None
+    """The counted catalog spec a row's name or alias matches, by the catalog's own rule
+    (:func:`estimator.curation.catalog.find_spec`: headers only, so a file of 2,000 rows
+    counts just the specs its rows name)."""
+    from .catalog import find_spec
+
+    path = find_spec(name)
+    return _spec_info(str(path)) if path is not None else None
 
 
 # ---------------------------------------------------------------------------- the checks
