@@ -15,7 +15,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "estimator"
 
-RANK = {"errors": 0, "units": 0, "count": 0, "spec": 1, "layers": 1, "analytic": 2,
+RANK = {"errors": 0, "units": 0, "count": 0, "safety": 0, "spec": 1, "layers": 1, "analytic": 2,
         "graphs": 3, "costs": 3, "curation": 4, "report": 5, "cli": 6, "__init__": 7,
         "__main__": 7, "hardware_data": 0, "archspecs_data": 0, "_version": 0}
 
