@@ -221,3 +221,21 @@ def decimal_year_of(iso: str) -> float:
 
     return decimal_year(_date(iso))
 
+
+
+def add_trend_lines(figures, rows: list[dict]) -> None:
+    """Draw :func:`catalog_trend_lines` on the catalog page's two plotly figures (parameters,
+    training compute) as dashed layout shapes labelled with the doubling time. Shapes, not
+    traces: the page's filters restyle traces only, and on a log axis a shape's ends are
+    data values (plotly.js maps them through the axis's d2r), like the points'. Without
+    numpy/scipy the page has no lines."""
+    lines = catalog_trend_lines(rows)
+    for fig, key in zip(figures, ("params", "training_compute")):
+        line = lines.get(key)
+        if not line:
+            continue
+        (x0, x1), (y0, y1) = line["x"], line["y"]
+        fig.add_shape(type="line", xref="x", yref="y", x0=x0, x1=x1, y0=y0, y1=y1,
+                      line=dict(color="#444444", width=1.5, dash="dash"),
+                      label=dict(text=line["label"], textposition="start",
+                                 font=dict(size=11, color="#444444"), yanchor="bottom"))
