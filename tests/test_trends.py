@@ -126,6 +126,7 @@ def test_break_finder_finds_a_planted_break():
     b = tr.find_break(pts)
     assert b.found and b.model == "jump"
     assert b.date == "2009-07-02"
+    assert set(b.models) == {"jump", "kink"} and b.models["jump"]["delta_bic"] == b.delta_bic
     assert (b.n_before, b.n_after) == (20, 10)
     assert b.slope_before == pytest.approx(LOG2 / 2, rel=1e-9)
     assert b.slope_after == pytest.approx(2 * LOG2, rel=1e-9)
@@ -307,6 +308,10 @@ def test_domains_notability_and_dates(tmp_path):
     assert res.fits[0].n == 5      # 2012-01-01 .. 2016-12-31: 2012, 2013, 2014, 2015, 2016
     res = tr.trends(p, by_domain=True)
     assert {f.group: f.n for f in res.fits} == {"Vision": 10, "Language": 5}
+    # the chosen domains name the group, and --by domain keeps to them
+    assert tr.trends(p, domains=["language"]).fits[0].group == "language"
+    res = tr.trends(p, domains=["language"], by_domain=True)
+    assert {f.group: f.n for f in res.fits} == {"Language": 5}
 
 
 def test_jsonl_input(tmp_path):

@@ -181,6 +181,7 @@ class Data:
     excluded: dict[str, int] = field(default_factory=dict)   # by the selection's filters
     date_basis: str = "publication date"
     notes: list[str] = field(default_factory=list)
+    selection: str = "all"           # the group's name: 'all', or the chosen domains
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "source": self.source, "rows": self.rows,
@@ -349,7 +350,8 @@ def select(data: Data, *, domains: Iterable[str] | None = None,
         raise InputError("--notable-only: the input has no 'Notability criteria' column",
                          file=data.source)
     out = Data(metric=data.metric, source=data.source, points=[], rows=data.rows,
-               skipped=dict(data.skipped), date_basis=data.date_basis, notes=list(data.notes))
+               skipped=dict(data.skipped), date_basis=data.date_basis, notes=list(data.notes),
+               selection="+".join(d for d in domains or [] if d.lower() != "all") or "all")
     for p in data.points:
         if wanted and not wanted & {d.lower() for d in p.domains}:
             _count(out.excluded, "not in the chosen domains")
@@ -551,6 +553,7 @@ class Break:
     n_before: int
     n_after: int
     found: bool
+    models: dict = field(default_factory=dict)   # the evidence of each model at its best date
 
     @property
     def delta_bic(self) -> float:
@@ -566,7 +569,8 @@ class Break:
                 "slope_after": self.slope_after,
                 "doubling_months_before": doubling_months(self.slope_before),
                 "doubling_months_after": doubling_months(self.slope_after),
-                "jump_oom": self.jump_oom, "found": self.found}
+                "jump_oom": self.jump_oom, "found": self.found,
+                "models": {m: dict(e) for m, e in self.models.items()}}
 
 
 def _bic(rss: float, n: int, k: int) -> float:
@@ -617,17 +621,23 @@ def find_break(points: Sequence[Point], *, metric: str = "params", group: str = 
         raise InputError(f"{group}: no date splits the points with {min_points} on each side")
     k = {"jump": 5, "kink": 4}
     q = {"jump": 2, "kink": 1}     # restrictions the one-line model imposes (the date is given)
-    model = min(best, key=lambda m: _bic(best[m][0], n, k[m]))
-    rss2, tb, s1, s2, jump, i = best[model]
-    df2 = n - (k[model] - 1)
-    fstat = ((rss1 - rss2) / q[model]) / (rss2 / df2) if rss2 > 0 else math.inf
-    p = float(f_dist.sf(fstat, q[model], df2)) if math.isfinite(fstat) else 0.0
-    b1, b2 = _bic(rss1, n, 2), _bic(rss2, n, k[model])
-    when = _from_decimal(tb)
-    return Break(group=group, metric=metric, date=when.isoformat(), model=model, n=n,
-                 bic_one_line=b1, bic_two_segments=b2, f=float(fstat), p=p,
-                 slope_before=float(s1), slope_after=float(s2), jump_oom=float(jump),
-                 n_before=i, n_after=n - i, found=(b1 - b2) >= BIC_MARGIN)
+    b1 = _bic(rss1, n, 2)
+    models = {}
+    for m, (rss2, tb, s1, s2, jump, i) in best.items():
+        df2 = n - (k[m] - 1)
+        fstat = ((rss1 - rss2) / q[m]) / (rss2 / df2) if rss2 > 0 else math.inf
+        models[m] = {"date": _from_decimal(tb).isoformat(), "bic_two_segments": _bic(rss2, n, k[m]),
+                     "delta_bic": b1 - _bic(rss2, n, k[m]), "f": float(fstat),
+                     "p": float(f_dist.sf(fstat, q[m], df2)) if math.isfinite(fstat) else 0.0,
+                     "slope_before": float(s1), "slope_after": float(s2),
+                     "jump_oom": float(jump), "n_before": i}
+    model = max(models, key=lambda m: models[m]["delta_bic"])
+    e = models[model]
+    return Break(group=group, metric=metric, date=e["date"], model=model, n=n,
+                 bic_one_line=b1, bic_two_segments=e["bic_two_segments"], f=e["f"], p=e["p"],
+                 slope_before=e["slope_before"], slope_after=e["slope_after"],
+                 jump_oom=e["jump_oom"], n_before=e["n_before"], n_after=n - e["n_before"],
+                 found=e["delta_bic"] >= BIC_MARGIN, models=models)
 
 
 def _from_decimal(t: float) -> _dt.date:
@@ -699,12 +709,14 @@ def analyse(data: Data, *, breaks: Sequence[_dt.date] = (), by_domain: bool = Fa
                          "to fit", file=data.source)
     if by_domain:
         groups: dict[str, list[Point]] = {}
+        chosen = {d.lower() for d in data.selection.split("+")} - {"all"}
         for p in data.points:
             for d in p.domains or ("other",):
-                groups.setdefault(d, []).append(p)
+                if not chosen or d.lower() in chosen:
+                    groups.setdefault(d, []).append(p)
         groups = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0].lower())))
     else:
-        groups = {"all": list(data.points)}
+        groups = {data.selection: list(data.points)}
     fits, unfitted, found, large_names, large_pts = [], [], [], [], []
     for g, pts in groups.items():
         for label, mine in segments(pts, breaks):

@@ -27,6 +27,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+_SHAPES = {"jump": "two lines (slope change and level jump)",
+           "kink": "one broken line (slope change only)"}
+
+
 def render(result: Trends) -> str:
     """The readable report: method, what was read and left out, one row per fit, then the
     breaks, the large-scale systems and the gap when asked for."""
@@ -56,9 +60,8 @@ def render(result: Trends) -> str:
         if b["kind"] == "given":
             continue
         verdict = "a break" if b["found"] else "no break"
-        shape = ("two lines (slope change and level jump of "
-                 f"{b['jump_oom']:+.2f} OOM)" if b["model"] == "jump"
-                 else "one broken line (slope change only)")
+        shape = (f"two lines (slope change and level jump of {b['jump_oom']:+.2f} OOM)"
+                 if b["model"] == "jump" else _SHAPES["kink"])
         more.append(
             f"Break search ({b['group']}, {b['n']} systems): best break {b['date']} as {shape}; "
             f"doubling {_months(b['doubling_months_before'])} months before "
@@ -69,6 +72,10 @@ def render(result: Trends) -> str:
             f"{'lower' if b['delta_bic'] >= 0 else 'higher'} by {abs(b['delta_bic']):.1f} "
             f"(a drop of {BIC_MARGIN:g} is needed): {verdict}. Chow F = {b['f']:.2f}, p = {b['p']:.2g} "
             "(at that date; the search makes it optimistic).")
+        for m, e in b.get("models", {}).items():
+            if m != b["model"]:
+                more.append(f"  The other model, {_SHAPES[m]}, at its best date {e['date']}: "
+                            f"BIC lower by {e['delta_bic']:.1f}, F = {e['f']:.2f}, p = {e['p']:.2g}.")
     if result.large_scale_points:
         more.append(f"Large-scale systems ({len(result.large_scale_points)}): log10 compute more "
                     f"than {LARGE_SCALE_SD} SD above the mean of the other systems published "
