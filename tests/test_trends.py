@@ -429,6 +429,23 @@ def test_sevilla_eras_on_the_sample():
     assert 7.5 <= ls.doubling_months <= 12.5 and round(ls.doubling_months, 1) == 9.6
     assert "GPT-3 175B (davinci)" in res.large_scale and "AlphaGo Master" in res.large_scale
     assert res.data.skipped == {"without a training compute figure": 644}
+    # the break search, not told about 2010, puts the change of pace just before it
+    b = tr.find_break(res.data.points, metric="compute")
+    assert b.found and b.model == "kink" and b.date == "2008-02-22"
+    assert round(b.delta_bic, 1) == 65.5
+
+
+@needs_sample
+def test_linear_space_fit_differs_on_the_sample():
+    # docs/trends.md: 2010 to January 2022, notable, compute: 5.9 months in log space, 3.4 in
+    # linear space (GPT-3, Gopher and their like decide it); parameters from 2018: 7.7 vs 11.0
+    for metric, since, log_m, lin_m in (("compute", "2010", 5.9, 3.4),
+                                        ("params", "2018", 7.7, 11.0)):
+        data = tr.select(tr.load([SAMPLE], metric), notable_only=True,
+                         since=tr.first_day(since, "since"),
+                         until=tr.last_day("2022-01-31", "until"))
+        assert round(tr.fit(data.points).doubling_months, 1) == log_m
+        assert round(tr.doubling_months(tr.fit_linear_space(data.points)), 1) == lin_m
 
 
 @needs_sample

@@ -69,13 +69,14 @@ def render(result: Trends) -> str:
             f"({b['n_after']}).")
         more.append(
             f"  BIC one line {b['bic_one_line']:.1f}, two segments {b['bic_two_segments']:.1f}: "
-            f"{'lower' if b['delta_bic'] >= 0 else 'higher'} by {abs(b['delta_bic']):.1f} "
-            f"(a drop of {BIC_MARGIN:g} is needed): {verdict}. Chow F = {b['f']:.2f}, p = {b['p']:.2g} "
-            "(at that date; the search makes it optimistic).")
+            f"{_bic_change(b['delta_bic'])} (a drop of {BIC_MARGIN:g} is needed): {verdict}. "
+            f"Chow F = {b['f']:.2f}, p = {b['p']:.2g} (at that date; the search makes it "
+            "optimistic).")
         for m, e in b.get("models", {}).items():
             if m != b["model"]:
                 more.append(f"  The other model, {_SHAPES[m]}, at its best date {e['date']}: "
-                            f"BIC lower by {e['delta_bic']:.1f}, F = {e['f']:.2f}, p = {e['p']:.2g}.")
+                            f"BIC {_bic_change(e['delta_bic'])}, F = {e['f']:.2f}, "
+                            f"p = {e['p']:.2g}.")
     if result.large_scale_points:
         more.append(f"Large-scale systems ({len(result.large_scale_points)}): log10 compute more "
                     f"than {LARGE_SCALE_SD} SD above the mean of the other systems published "
@@ -94,6 +95,10 @@ def render(result: Trends) -> str:
     if more:
         out.append(_to_text(*more))
     return "\n".join(o.rstrip("\n") for o in out) + "\n"
+
+
+def _bic_change(delta: float) -> str:
+    return f"{'lower' if delta >= 0 else 'higher'} by {abs(delta):.1f}"
 
 
 def _wrap(indent: str, items: list[str], width: int = 100) -> list[str]:
