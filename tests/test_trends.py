@@ -466,3 +466,12 @@ def test_villalobos_parameters_on_the_sample():
     gap = tr.trends(SAMPLE, metric="params", notable_only=True, until="2022-06-30",
                     domains=["Language"], gap=(20e9, 70e9), gap_since="2020-01-01").gap
     assert (gap["below"]["n"], gap["inside"]["n"], gap["above"]["n"]) == (9, 3, 6)
+
+
+def test_a_missing_extra_is_one_line_with_the_install_command(cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)   # import scipy now raises ImportError
+    code, out, err = cli("trends")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "pip install 'paramcount[trends]'" in err

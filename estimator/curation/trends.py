@@ -717,28 +717,26 @@ def analyse(data: Data, *, breaks: Sequence[_dt.date] = (), by_domain: bool = Fa
         groups = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0].lower())))
     else:
         groups = {data.selection: list(data.points)}
-    fits, unfitted, found, large_names, large_pts = [], [], [], [], []
+    fits, unfitted, found, large_pts = [], [], [], []
+
+    def fit_or_say_why(mine, g, label):
+        try:
+            fits.append(fit(mine, metric=metric, group=g, segment=label, seed=seed,
+                            resamples=resamples, level=level))
+        except InputError as err:  # fewer than 3 points: one line in the output
+            unfitted.append({"group": g, "segment": label, "n": len(mine),
+                             "reason": err.message})
+
     for g, pts in groups.items():
         for label, mine in segments(pts, breaks):
-            try:
-                fits.append(fit(mine, metric=metric, group=g, segment=label, seed=seed,
-                                resamples=resamples, level=level))
-            except InputError as err:
-                unfitted.append({"group": g, "segment": label, "n": len(mine),
-                                 "reason": err.message})
+            fit_or_say_why(mine, g, label)
         if large:
             flags = large_scale(pts)
             since = large_since
             big = [p for p, f in zip(pts, flags) if f and (since is None or p.date >= since)]
             rest = [p for p, f in zip(pts, flags) if not f and (since is None or p.date >= since)]
             for kind, mine in (("large-scale", big), ("regular-scale", rest)):
-                label = kind + (f" from {since.isoformat()}" if since else "")
-                try:
-                    fits.append(fit(mine, metric=metric, group=g, segment=label, seed=seed,
-                                    resamples=resamples, level=level))
-                except InputError as err:
-                    unfitted.append({"group": g, "segment": label, "n": len(mine),
-                                     "reason": err.message})
+                fit_or_say_why(mine, g, kind + (f" from {since.isoformat()}" if since else ""))
             large_pts += [p for p in big if p not in large_pts]
         if find_breaks:
             try:
