@@ -127,6 +127,8 @@ def test_break_finder_finds_a_planted_break():
     assert b.found and b.model == "jump"
     assert b.date == "2009-07-02"
     assert set(b.models) == {"jump", "kink"} and b.models["jump"]["delta_bic"] == b.delta_bic
+    # a (near) exact fit has a huge F; the evidence stays valid JSON (an infinite F is null)
+    json.dumps(b.to_dict(), allow_nan=False)
     assert (b.n_before, b.n_after) == (20, 10)
     assert b.slope_before == pytest.approx(LOG2 / 2, rel=1e-9)
     assert b.slope_after == pytest.approx(2 * LOG2, rel=1e-9)

@@ -545,7 +545,7 @@ class Break:
     n: int
     bic_one_line: float
     bic_two_segments: float
-    f: float
+    f: Optional[float]            # None when the two segments fit exactly (F infinite)
     p: float
     slope_before: float
     slope_after: float
@@ -627,7 +627,8 @@ def find_break(points: Sequence[Point], *, metric: str = "params", group: str = 
         df2 = n - (k[m] - 1)
         fstat = ((rss1 - rss2) / q[m]) / (rss2 / df2) if rss2 > 0 else math.inf
         models[m] = {"date": _from_decimal(tb).isoformat(), "bic_two_segments": _bic(rss2, n, k[m]),
-                     "delta_bic": b1 - _bic(rss2, n, k[m]), "f": float(fstat),
+                     "delta_bic": b1 - _bic(rss2, n, k[m]),
+                     "f": float(fstat) if math.isfinite(fstat) else None,  # None: exact fit
                      "p": float(f_dist.sf(fstat, q[m], df2)) if math.isfinite(fstat) else 0.0,
                      "slope_before": float(s1), "slope_after": float(s2),
                      "jump_oom": float(jump), "n_before": i}

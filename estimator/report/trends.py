@@ -70,12 +70,12 @@ def render(result: Trends) -> str:
         more.append(
             f"  BIC one line {b['bic_one_line']:.1f}, two segments {b['bic_two_segments']:.1f}: "
             f"{_bic_change(b['delta_bic'])} (a drop of {BIC_MARGIN:g} is needed): {verdict}. "
-            f"Chow F = {b['f']:.2f}, p = {b['p']:.2g} (at that date; the search makes it "
+            f"Chow F = {_fstat(b['f'])}, p = {b['p']:.2g} (at that date; the search makes it "
             "optimistic).")
         for m, e in b.get("models", {}).items():
             if m != b["model"]:
                 more.append(f"  The other model, {_SHAPES[m]}, at its best date {e['date']}: "
-                            f"BIC {_bic_change(e['delta_bic'])}, F = {e['f']:.2f}, "
+                            f"BIC {_bic_change(e['delta_bic'])}, F = {_fstat(e['f'])}, "
                             f"p = {e['p']:.2g}.")
     if result.large_scale_points:
         more.append(f"Large-scale systems ({len(result.large_scale_points)}): log10 compute more "
@@ -95,6 +95,10 @@ def render(result: Trends) -> str:
     if more:
         out.append(_to_text(*more))
     return "\n".join(o.rstrip("\n") for o in out) + "\n"
+
+
+def _fstat(f) -> str:
+    return "infinite (an exact fit)" if f is None else f"{f:.2f}"
 
 
 def _bic_change(delta: float) -> str:
