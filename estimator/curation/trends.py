@@ -297,7 +297,7 @@ def _load_file(path: Path, metric: str) -> Data:
                 "compute": "Training compute (FLOP)"}[field_]
         raise InputError(f"no {what} column for --metric {metric} (expected {want!r})",
                          file=str(path), line=1)
-    notability = next((h for h in ignored if _key(h) in ("notabilitycriteria", "notability",
+    notability = next((h for h in [*mapping.values(), *ignored] if _key(h) in ("notabilitycriteria", "notability",
                                                          "notable")), None)
     data = Data(metric=metric, source=str(path), points=[], rows=len(rows))
     mid = 0
