@@ -477,3 +477,13 @@ def test_a_missing_extra_is_one_line_with_the_install_command(cli, monkeypatch):
     code, out, err = cli("trends")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "pip install 'paramcount[trends]'" in err
+
+
+def test_the_same_data_gives_the_same_svg(tmp_path, cli):
+    pytest.importorskip("matplotlib")
+    p = _csv(tmp_path, _rows())
+    a, b = tmp_path / "a.svg", tmp_path / "b.svg"
+    for out in (a, b):
+        code, _, err = cli("trends", p, "--by", "domain", "--breaks", "2015", "--plot", out)
+        assert code == 0, err
+    assert a.read_bytes() == b.read_bytes()

@@ -124,6 +124,12 @@ def to_json(result: Trends) -> dict:
 
 # ----------------------------------------------------------------------------------- plot
 
+def _domain(result: Trends, p) -> str:
+    """The domain a point is coloured by: its first domain that is a fitted group (with
+    ``--by domain``), else its first domain."""
+    return next((d for d in p.domains if d in result.groups), p.domain)
+
+
 def _colours(result: Trends) -> dict[str, str]:
     """One colour per domain (a system's first domain), the commonest first: the catalog's
     own colours for its domains, so both plots agree, then matplotlib's tab20 for the rest;
@@ -135,7 +141,7 @@ def _colours(result: Trends) -> dict[str, str]:
 
     counts: dict[str, int] = {}
     for p in result.data.points:
-        counts[p.domain] = counts.get(p.domain, 0) + 1
+        counts[_domain(result, p)] = counts.get(_domain(result, p), 0) + 1
     free = [c for c in (to_hex(c) for c in colormaps["tab20"].colors)
             if c not in DOMAIN_COLOURS.values()]
     out: dict[str, str] = {}
@@ -163,7 +169,7 @@ def plot(result: Trends, path, *, title: str | None = None) -> Any:
     fig, ax = plt.subplots(figsize=(11, 6.5), constrained_layout=True)
     shown = 0
     for d, c in colours.items():
-        mine = [p for p in data.points if p.domain == d]
+        mine = [p for p in data.points if _domain(result, p) == d]
         label = d if shown < 9 else None
         shown += 1
         ax.scatter([p.t for p in mine], [p.value for p in mine], s=18, c=c, alpha=0.75,
@@ -194,9 +200,10 @@ def plot(result: Trends, path, *, title: str | None = None) -> Any:
     fig.text(0.99, 0.005, "lines: OLS of log10 on date (log space), per segment",
              ha="right", va="bottom", fontsize=7, color="#555555")
     ext = str(path).lower().rsplit(".", 1)[-1]
-    # no timestamps in the file, so the same data gives the same picture
+    # no timestamps and no random SVG ids, so the same data gives the same file
     meta = {"svg": {"Date": None}, "png": {"Software": None}}.get(ext)
-    fig.savefig(path, dpi=130, metadata=meta)
+    with plt.rc_context({"svg.hashsalt": "paramcount"}):
+        fig.savefig(path, dpi=130, metadata=meta)
     plt.close(fig)
     return fig
 
