@@ -468,6 +468,12 @@ def test_villalobos_parameters_on_the_sample():
     gap = tr.trends(SAMPLE, metric="params", notable_only=True, until="2022-06-30",
                     domains=["Language"], gap=(20e9, 70e9), gap_since="2020-01-01").gap
     assert (gap["below"]["n"], gap["inside"]["n"], gap["above"]["n"]) == (9, 3, 6)
+    assert gap["inside"]["names"] == ["UL2", "GPT-NeoX-20B", "AlphaCode"]
+    # on all domains the search prefers the slow early years to 2016-2018 (docs/trends.md)
+    assert tr.find_break(res.data.points).date == "1993-02-15"
+    # every system of the export from 2020 on: the gap has closed
+    full = tr.trends(SAMPLE, metric="params", gap=(20e9, 70e9)).gap
+    assert (full["below"]["n"], full["inside"]["n"], full["above"]["n"]) == (235, 73, 68)
 
 
 def test_a_missing_extra_is_one_line_with_the_install_command(cli, monkeypatch):
