@@ -9,6 +9,9 @@ The public API:
 * :func:`training_compute` - training compute by operation counting and the hardware method.
 * :func:`verify` - check submitted parameter and compute figures (a CSV / JSON lines path or
   rows), one record per row.
+* :func:`trends` - growth of parameters or training compute (the catalog, specs or a curator
+  file): log-space fits per era with doubling times and bootstrap intervals, breaks,
+  large-scale systems, the parameter gap (needs the ``trends`` extra).
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from .count import Count, CountResult, LayerRow
 from .errors import PCError, SpecError, InputError, ModelError
 
 __all__ = ["count", "load_spec", "analyze", "Count", "CountResult", "LayerRow", "PCError",
-           "SpecError", "InputError", "ModelError", "training_compute", "verify", "__version__"]
+           "SpecError", "InputError", "ModelError", "training_compute", "verify", "trends",
+           "__version__"]
 
 
 def load_spec(source, overrides: dict | None = None):
@@ -86,3 +90,11 @@ def verify(rows_or_path, **kw):
     from .curation.verify import verify as _verify
 
     return _verify(rows_or_path, **kw)
+
+
+def trends(sources=None, **kw):
+    """The fits as data: see :func:`estimator.curation.trends.trends` (``.fits``,
+    ``.breaks``, ``.large_scale``, ``.gap``, ``.to_dict()`` the JSON of ``paramcount trends``)."""
+    from .curation.trends import trends as _trends
+
+    return _trends(sources, **kw)

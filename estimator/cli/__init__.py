@@ -18,7 +18,7 @@ import typer
 
 from ..errors import PCError
 # each module registers its commands; the import order is the order `paramcount --help` lists them
-from . import spec, catalog, curation, graphs, costs, budget  # noqa: F401,I001
+from . import spec, catalog, curation, trends, graphs, costs, budget  # noqa: F401,I001
 from .common import app, tidy_help
 
 __all__ = ["app", "main"]

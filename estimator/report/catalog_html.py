@@ -162,8 +162,12 @@ def figures(rows: list[dict]):
         ("published", lambda r: True, "published_training_compute",
          dict(symbol="circle-open", size=15, line=dict(width=2))),
     ])
-    return (_figure(params, "Parameters (recomputed)", "parameters", years),
+    figs = (_figure(params, "Parameters (recomputed)", "parameters", years),
             _figure(compute, "Training compute", "training compute (FLOP)", years))
+    from .trends import add_trend_lines  # the lines of `paramcount trends` on the catalog
+
+    add_trend_lines(figs, rows)
+    return figs
 
 
 def table_html(rows: list[dict]) -> str:
