@@ -21,11 +21,10 @@ The library returns data; :mod:`estimator.report.catalog` formats it, the CLI pr
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from ..errors import InputError, PCError
 
@@ -37,7 +36,7 @@ STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy", "n
 # the training-block keys handed to training_compute, by method
 _COUNTING_KEYS = ("tokens", "examples", "epochs", "generation_passes")
 _HARDWARE_KEYS = ("hardware", "chips", "days", "hours", "seconds", "chip_hours", "precision",
-                  "utilisation", "runs")
+                  "utilisation", "runs")  # 'excludes', 'source', 'note': information only
 
 
 def default_dir() -> Path:
@@ -50,8 +49,23 @@ def default_dir() -> Path:
 
 def normalise(name: str) -> str:
     """Lookup key of a system name: case, spaces, dashes and punctuation ignored
-    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci')."""
-    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'). The same key picks a family's variant."""
+    from ..spec.family import name_key
+
+    return name_key(name)
+
+
+class SpecRef(NamedTuple):
+    """Where a catalog system is written: its spec file, and the variant of a size family
+    (None for a plain spec). ``load_spec(ref.path, variant=ref.variant)`` loads it."""
+
+    path: Path
+    variant: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """'bert.yaml#BERT base' for a variant, 'alexnet.yaml' for a plain spec (test ids)."""
+        return f"{self.path.name}#{self.variant}" if self.variant else self.path.name
 
 
 @dataclass
@@ -95,6 +109,13 @@ class Entry:
     training: dict[str, Any] = field(default_factory=dict)
     training_compute: Any = None         # costs.compute.TrainingCompute, or None
     training_error: Optional[str] = None
+    variant: Optional[str] = None        # a size family's variant (its name); None: a plain spec
+    family: Optional[str] = None         # the family's name, for a variant
+    date: Optional[str] = None           # publication date YYYY-MM-DD, where the spec gives it
+
+    @property
+    def ref(self) -> SpecRef:
+        return SpecRef(self.spec, self.variant)
 
     # -- the count ----------------------------------------------------------------------
     @property
@@ -162,17 +183,35 @@ class Entry:
         return per / self.active_params if self.active_params else None
 
     @property
+    def training_estimate(self) -> tuple[Any, Optional[str]]:
+        """(Interval, method) of the headline training compute: operation counting where the
+        inputs allow, but the hardware method where the counted inputs leave work out
+        (``training.excludes``: a self-play or data-generation phase the paper gives no size
+        for), since it covers the whole run; (None, None) without either."""
+        tc = self.training_compute
+        if tc is None:
+            return None, None
+        if self.training.get("excludes") and tc.hardware is not None:
+            return tc.hardware.flops, "hardware method"
+        return tc.estimate, tc.method
+
+    @property
     def training_flops(self) -> Optional[float]:
-        return self.training_compute.flops if self.training_compute is not None else None
+        est, _ = self.training_estimate
+        return est.central if est is not None else None
 
     def to_row(self) -> dict[str, Any]:
         """The flat record of ``paramcount catalog --json`` (one per system)."""
         tc = self.training_compute
+        est, method = self.training_estimate
         per, unit = self.forward_flops_per_unit
         pub_tc = self.published_training_compute
         return {
             "name": self.name,
             "spec": self.spec.name,
+            "variant": self.variant,
+            "family": self.family,
+            "date": self.date,
             "aliases": list(self.aliases),
             "year": self.year,
             "domain": self.domain,
@@ -189,10 +228,11 @@ class Entry:
             "tokens_per_example": self.tokens_per_example,
             "flops_per_param": self.flops_per_param,
             "params_by_type": dict(self.result.params_by_type),
-            "training_compute": tc.flops if tc else None,
-            "training_compute_low": tc.low if tc else None,
-            "training_compute_high": tc.high if tc else None,
-            "training_compute_method": tc.method if tc else None,
+            "training_compute": est.central if est else None,
+            "training_compute_low": est.low if est else None,
+            "training_compute_high": est.high if est else None,
+            "training_compute_method": method,
+            "training_compute_excludes": self.training.get("excludes"),
             "training_compute_counting": (tc.counting.total.central
                                           if tc and tc.counting else None),
             "training_compute_6nd": (tc.counting.six_nd.central
@@ -201,7 +241,7 @@ class Entry:
             "implied_utilisation": (tc.implied_utilisation.central
                                     if tc and tc.implied_utilisation else None),
             "published_training_compute": pub_tc,
-            "training_compute_ratio": (tc.flops / pub_tc if tc and pub_tc else None),
+            "training_compute_ratio": (est.central / pub_tc if est and pub_tc else None),
             "training_error": self.training_error,
             "status": self.status,
             "figures": [f.to_dict() for f in self.figures],
@@ -242,12 +282,24 @@ def _training_compute(result, training: dict):
         return None, str(err)
 
 
-def make_entry(path: Path) -> Entry:
-    """Count one spec file and pair it with its published figures."""
-    from ..analytic import analyze, load_spec
+def make_entry(path: Path, variant: Optional[str] = None) -> Entry:
+    """Count one spec file (one variant of a family) and pair it with its published figures."""
+    from ..analytic import load_spec
 
-    spec = load_spec(path)
-    result = analyze(spec)
+    return _make(load_spec(path, variant=variant), Path(path))
+
+
+def make_entries(path: Path) -> list[Entry]:
+    """Every entry one spec file holds: each variant of a family, or the one plain spec."""
+    from ..analytic import load_specs
+
+    return [_make(spec, Path(path)) for spec in load_specs(path)]
+
+
+def _make(spec, path: Path) -> Entry:
+    from ..analytic import analyze
+
+    result = analyze(spec, expand=False)  # totals and collapsed rows: no per-copy rows
     result.extra.setdefault("url", spec.url)
     prov = dict(spec.provenance)
     explain = prov.get("discrepancy") or {}
@@ -259,10 +311,11 @@ def make_entry(path: Path) -> Entry:
                               explanation=explain.get(key)))
     training = dict(prov.get("training") or {})
     tc, err = _training_compute(result, training)
-    return Entry(name=spec.name, spec=Path(path), aliases=tuple(prov.get("aliases") or ()),
+    return Entry(name=spec.name, spec=path, aliases=tuple(prov.get("aliases") or ()),
                  year=spec.year, domain=spec.domain, citation=spec.citation, provenance=prov,
                  result=result, figures=figures, training=training, training_compute=tc,
-                 training_error=err)
+                 training_error=err, variant=spec.variant, family=spec.family,
+                 date=spec.date.isoformat() if spec.date else None)
 
 
 def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
@@ -279,33 +332,131 @@ def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
     return paths
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A catalog system as its spec file's header gives it, nothing counted: what listings
+    filter on before counting, and what names resolve through. ``broken``: the file could
+    not be read as a mapping (it is kept, so that counting reports its error)."""
+
+    spec: Path
+    variant: Optional[str]
+    name: str
+    aliases: tuple[str, ...] = ()
+    domain: Optional[str] = None
+    year: Optional[int] = None
+    broken: bool = False
+
+    @property
+    def ref(self) -> SpecRef:
+        return SpecRef(self.spec, self.variant)
+
+
+def _listed_in(path: Path) -> list[Listed]:
+    """The systems one spec file holds, from its header (a family's variants merged over it)."""
+    from ..spec.family import is_family, variant_headers
+    from ..spec.yamlload import load_yaml_file
+
+    try:
+        head = load_yaml_file(path)
+    except PCError:
+        head = None
+    if not isinstance(head, dict):
+        return [Listed(path, None, path.stem, broken=True)]
+
+    def one(variant, d) -> Listed:
+        aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
+        year = d.get("year") if isinstance(d.get("year"), int) else None
+        domain = d.get("domain") if isinstance(d.get("domain"), str) else None
+        return Listed(path, variant, str(d.get("name") or path.stem),
+                      tuple(str(a) for a in aliases if a), domain, year)
+
+    if not is_family(head):
+        return [one(None, head)]
+    return [one(v, d) for v, d in variant_headers(head)] or [Listed(path, None, path.stem,
+                                                                     broken=True)]
+
+
+@lru_cache(maxsize=4)
+def _listed_default(folder: Path) -> tuple[Listed, ...]:
+    return tuple(x for p in spec_files([folder]) for x in _listed_in(p))
+
+
+def listed(sources: Iterable[str | Path] | None = None) -> list[Listed]:
+    """Every system of the catalog (default archspecs/) as its header gives it, in file order:
+    one per plain spec, one per variant of a family. Reads headers only; counts nothing."""
+    if not sources:
+        return list(_listed_default(default_dir()))
+    return [x for p in spec_files(sources) for x in _listed_in(p)]
+
+
+def spec_refs(sources: Iterable[str | Path] | None = None) -> list[SpecRef]:
+    """Where every system of ``sources`` (default archspecs/) is written, from the headers."""
+    return [x.ref for x in listed(sources)]
+
+
 @lru_cache(maxsize=256)
-def _entry(path: Path) -> Entry:
-    return make_entry(path)
+def _entries(path: Path) -> tuple[Entry, ...]:
+    return tuple(make_entries(path))
+
+
+@lru_cache(maxsize=1024)
+def _entry(ref: SpecRef) -> Entry:
+    return make_entry(ref.path, ref.variant)
 
 
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
-    return tuple(_entry(p) for p in spec_files([folder]))
+    return tuple(e for p in spec_files([folder]) for e in _entries(p))
 
 
-def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
-    """Every entry of the catalog (``archspecs/``), or of the given spec files/folders."""
-    if not sources:
-        return list(_load_default(default_dir()))
-    return [make_entry(p) for p in spec_files(sources)]
+def load_catalog(sources: Iterable[str | Path] | None = None, *, query: str | None = None,
+                 domain: str | None = None, since: int | None = None,
+                 until: int | None = None) -> list[Entry]:
+    """Every entry of the catalog (``archspecs/``), or of the given spec files/folders: one
+    per plain spec, one per variant of a size family. With a filter (as :func:`select`
+    takes), systems are chosen by their headers first and only those are counted: a filtered
+    listing costs what it shows."""
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc():  # one pause for the whole catalog (a collection per spec costs more)
+        if query is None and domain is None and since is None and until is None:
+            if not sources:
+                return list(_load_default(default_dir()))
+            return [e for p in spec_files(sources) for e in make_entries(p)]
+        chosen = [x.ref for x in listed(sources)
+                  if x.broken or _keep(x, query, domain, since, until)]
+        count = _entry if not sources else (lambda r: make_entry(r.path, r.variant))
+        return [count(r) for r in chosen]
+
+
+def _keep(x, query, domain, since, until) -> bool:
+    """Whether an entry (or a :class:`Listed` header) passes the listing's filters: ``query``
+    a part of its name, an alias or its file stem (normalised); its domain; its year range."""
+    if query and not any(normalise(query) in normalise(n)
+                         for n in (x.name, x.spec.stem, *x.aliases)):
+        return False
+    if domain and (x.domain or "").lower() != domain.lower():
+        return False
+    if since is not None and (x.year is None or x.year < since):
+        return False
+    return until is None or x.year is not None and x.year <= until
 
 
 def _resolve(name: str, names: dict[str, list], stems: dict[str, list]):
     """The one item a name or alias names, else the one whose spec file stem it is ('gpt2' is
     the file of GPT-2 small, while the alias 'GPT-2' names the 1.5B model, as the paper
-    does), else None; InputError when two systems share it."""
+    does), else None; InputError when two systems share it. A family's file stem names no
+    system (it holds several), so only plain specs are found by stem."""
     key = normalise(name)
     found = names.get(key) or stems.get(key, [])
     if len(found) > 1:
-        shown = ", ".join(getattr(x, "name", str(x)) for x in found)
+        shown = ", ".join(getattr(x, "name", None) or _ref_name(x) for x in found)
         raise InputError(f"{name!r} names several catalog systems: {shown}")
     return found[0] if found else None
+
+
+def _ref_name(ref: SpecRef) -> str:
+    return f"{ref.path.name} ({ref.variant})" if ref.variant else ref.path.name
 
 
 def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
@@ -315,35 +466,36 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, 
     for e in entries:
         for key in {normalise(n) for n in (e.name, *e.aliases)}:
             names.setdefault(key, []).append(e)
-        stems.setdefault(normalise(e.spec.stem), []).append(e)
+        if e.variant is None:
+            stems.setdefault(normalise(e.spec.stem), []).append(e)
     return names, stems
 
 
 @lru_cache(maxsize=4)
-def _header_index(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, list[SpecRef]]]:
     """The same index over the catalog's spec files, read from their headers only (no count):
     finding one system costs one YAML read per spec, not counting all of them."""
-    from ..spec.yamlload import load_yaml_file
-
-    names: dict[str, list[Path]] = {}
-    stems: dict[str, list[Path]] = {}
-    for path in spec_files([folder]):
-        try:
-            head = load_yaml_file(path)
-        except PCError:
+    names: dict[str, list[SpecRef]] = {}
+    stems: dict[str, list[SpecRef]] = {}
+    for x in _listed_default(folder):
+        if x.broken:
             continue
-        if not isinstance(head, dict):
-            continue
-        aliases = head.get("aliases") if isinstance(head.get("aliases"), list) else []
-        for key in {normalise(x) for x in (head.get("name") or "", *aliases) if x}:
-            names.setdefault(key, []).append(path)
-        stems.setdefault(normalise(path.stem), []).append(path)
+        for key in {normalise(n) for n in (x.name, *x.aliases)}:
+            names.setdefault(key, []).append(x.ref)
+        if x.variant is None:
+            stems.setdefault(normalise(x.spec.stem), []).append(x.ref)
     return names, stems
 
 
-def find_spec(name: str) -> Optional[Path]:
-    """The catalog spec file a name, alias or file stem names (see :func:`lookup`), or None."""
+def find_spec(name: str) -> Optional[SpecRef]:
+    """Where the catalog system a name, alias or (plain spec's) file stem names is written
+    (see :func:`lookup`): a :class:`SpecRef` (path, variant), or None."""
     return _resolve(name, *_header_index(default_dir()))
+
+
+def entry_of(ref: SpecRef) -> Entry:
+    """The counted entry of a :class:`SpecRef` (counted once per process)."""
+    return _entry(SpecRef(Path(ref.path), ref.variant))
 
 
 def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
@@ -352,15 +504,16 @@ def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]
     :class:`InputError`. Without ``entries`` only the matched spec is counted."""
     if entries is not None:
         return _resolve(name, *_index(entries))
-    path = find_spec(name)
-    return _entry(path) if path is not None else None
+    ref = find_spec(name)
+    return entry_of(ref) if ref is not None else None
 
 
 def suggest(name: str, entries: Iterable[Entry] | None = None, n: int = 3) -> list[str]:
-    """Catalog names close to ``name``, for 'did you mean' messages."""
+    """Catalog names close to ``name``, for 'did you mean' messages (``entries``: entries or
+    :class:`Listed` headers; default the catalog's headers: nothing is counted)."""
     import difflib
 
-    entries = load_catalog() if entries is None else list(entries)
+    entries = listed() if entries is None else list(entries)
     names = {normalise(x): e.name for e in entries for x in (e.name, *e.aliases)}
     close = difflib.get_close_matches(normalise(name), list(names), n=n, cutoff=0.6)
     return list(dict.fromkeys(names[c] for c in close))
@@ -370,16 +523,7 @@ def select(entries: Iterable[Entry], *, query: str | None = None, domain: str | 
            since: int | None = None, until: int | None = None, sort: str = "year",
            descending: bool = False) -> list[Entry]:
     """Filter by a name/alias substring, domain and year range; sort by a row key."""
-    out = list(entries)
-    if query:
-        q = normalise(query)
-        out = [e for e in out if any(q in normalise(n) for n in (e.name, e.spec.stem, *e.aliases))]
-    if domain:
-        out = [e for e in out if (e.domain or "").lower() == domain.lower()]
-    if since is not None:
-        out = [e for e in out if e.year is not None and e.year >= since]
-    if until is not None:
-        out = [e for e in out if e.year is not None and e.year <= until]
+    out = [e for e in entries if _keep(e, query, domain, since, until)]
     if out:
         rows = {id(e): e.to_row() for e in out}
         if sort not in rows[id(out[0])]:

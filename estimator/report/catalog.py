@@ -6,7 +6,7 @@ import io
 from typing import Any, Iterable
 
 from ..units import sci, si
-from .text import _table, _to_text
+from .text import plain_table
 
 # (header, row key, formatter) of the text and Markdown tables
 _STATUS_SHORT = {"reproduced": "reproduced", "explained discrepancy": "explained",
@@ -44,24 +44,25 @@ HEADERS = ["system", "year", "domain", "params", "published", "ratio", "active",
 
 
 def render(rows: list[dict], *, title: str | None = None) -> str:
-    t = _table(*HEADERS, title=title, right=("params", "published", "ratio", "active",
-                                             "forward FLOPs", "FLOPs/param", "train FLOP",
-                                             "published FLOP"))
-    for row in rows:
-        t.add_row(*_cells(row))
+    """The text table (plain fixed-width columns: linear in the rows), then a status count."""
+    table = plain_table(HEADERS, [_cells(row) for row in rows],
+                        right=("params", "published", "ratio", "active", "forward FLOPs",
+                               "FLOPs/param", "train FLOP", "published FLOP"))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     summary = f"{len(rows)} systems: " + ", ".join(f"{n} {s}" for s, n in counts.items())
-    return _to_text(t, width=180) + summary + "\n"
+    return (f"{title}\n" if title else "") + table + "\n" + summary + "\n"
 
 
 def render_detail(row: dict) -> str:
     """One system in full: provenance, every figure beside its count, training compute."""
-    lines = [f"{row['name']}  ({row['spec']})"]
+    where = row["spec"] + (f", variant {row['variant']!r} of the {row['family']} family"
+                           if row.get("variant") else "")
+    lines = [f"{row['name']}  ({where})"]
     if row["aliases"]:
         lines.append("aliases: " + ", ".join(row["aliases"]))
-    for key in ("authors", "title", "venue", "year", "arxiv", "doi", "url", "citation"):
+    for key in ("authors", "title", "venue", "year", "date", "arxiv", "doi", "url", "citation"):
         if row.get(key):
             lines.append(f"{key}: {row[key]}")
     lines.append(f"params {row['params']:,}; active {row['active_params']:,}; forward "
@@ -77,9 +78,12 @@ def render_detail(row: dict) -> str:
             lines.append(f"  discrepancy: {f['explanation']}")
     if row["training_compute"] is not None:
         parts = [f"recomputed {sci(row['training_compute'], 3)} FLOP ({row['training_compute_method']})"]
+        if row.get("training_compute_excludes") and row["training_compute_counting"]:
+            parts.append(f"operation counting {sci(row['training_compute_counting'], 3)} is a "
+                         f"lower bound: it leaves out {row['training_compute_excludes']}")
         if row["training_compute_6nd"]:
             parts.append(f"6·N·D {sci(row['training_compute_6nd'], 3)}")
-        if row["training_compute_hardware"]:
+        if row["training_compute_hardware"] and row["training_compute_method"] != "hardware method":
             parts.append(f"hardware method {sci(row['training_compute_hardware'], 3)}")
         if row["published_training_compute"]:
             parts.append(f"published {sci(row['published_training_compute'], 3)} "
@@ -87,11 +91,15 @@ def render_detail(row: dict) -> str:
         lines.append("training compute: " + "; ".join(parts))
     if row.get("training_error"):
         lines.append(f"training compute not recomputed: {row['training_error']}")
+    elif row["training_compute"] is None and row["training"]:
+        lines.append("training compute not recomputed: the source's inputs do not allow it ("
+                     + (row["training"].get("note") or row["training"].get("source", "")).strip()
+                     + ")")
     lines.append(f"status: {row['status']}")
     return "\n".join(lines) + "\n"
 
 
-CSV_COLUMNS = ["name", "spec", "aliases", "year", "domain", "params", "active_params",
+CSV_COLUMNS = ["name", "spec", "variant", "aliases", "year", "domain", "params", "active_params",
                "published_params", "params_ratio", "forward_flops", "forward_flops_per",
                "forward_flops_per_unit", "flops_per_param", "training_compute",
                "training_compute_6nd", "training_compute_hardware",
@@ -197,13 +205,23 @@ def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
 
 def catalog_page(rows: list[dict]) -> str:
     """docs/catalog.md: the table, then each system's figures with their sources."""
+    families = sorted({r["spec"] for r in rows if r.get("variant")})
+    in_families = sum(1 for r in rows if r.get("variant"))
+    size = (f"{len(rows)} systems" + (f", {in_families} of them variants of {len(families)} size "
+                                      f"famil{'y' if len(families) == 1 else 'ies'}"
+                                      if families else ""))
     out = ["# The catalog", "",
+           f"{size}.", "",
            "Generated by `paramcount catalog --page` from the specs in `archspecs/`; a test keeps",
            "it in sync. Each count is recomputed from the architecture (torch-free) and checked",
            "against a PyTorch build on the meta device; training compute is recomputed from the",
            "training inputs each source reports (operation counting: 3 x forward x examples, and",
            "the hardware method: chips x dense peak x 0.3 x time unless the source gives the",
            "utilisation).", "",
+           "To add a system, write its spec in `archspecs/` (the spec language:",
+           "[spec-language.md](spec-language.md)) with its citation and published figures, or,",
+           "for another size of a family already here, add an entry to that file's `variants:`;",
+           "then regenerate this page: `paramcount catalog --page > docs/catalog.md`.", "",
            "![parameters and training compute against year](catalog.png)", "",
            to_markdown(rows).rstrip(), "", "## Sources and differences", ""]
     for row in rows:
@@ -215,6 +233,10 @@ def catalog_page(rows: list[dict]) -> str:
                                     row.get("doi") and f"doi:{row['doi']}") if x)
         if who or ids:
             out.append(f"{who}{'. ' if who and ids else ''}{ids}.")
+            out.append("")
+        if row.get("variant"):
+            out.append(f"A size of the {row['family']} family "
+                       f"([{row['spec']}](../archspecs/{row['spec']})).")
             out.append("")
         if row["aliases"]:
             out.append("Also known as: " + ", ".join(row["aliases"]) + ".")
@@ -231,6 +253,12 @@ def catalog_page(rows: list[dict]) -> str:
             out.append(f"- training compute recomputed: {sci(row['training_compute'], 3)} FLOP "
                        f"({row['training_compute_method']})"
                        + (f"; hardware method {sci(row['training_compute_hardware'], 3)}"
-                          if row["training_compute_hardware"] else ""))
+                          if row["training_compute_hardware"]
+                          and row["training_compute_method"] != "hardware method" else ""))
+            if row.get("training_compute_excludes"):
+                out.append(f"  - operation counting leaves out {row['training_compute_excludes']}: "
+                           + ("the figure is the hardware method's, which covers the whole run"
+                              if row["training_compute_method"] == "hardware method"
+                              else "the figure is a lower bound"))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
