@@ -18,7 +18,13 @@ def load(path: Path, overrides: dict):
     from .. import analytic
 
     if str(path) == "-":
-        return analytic.load_spec_text(sys.stdin.read(), "<stdin>", overrides=overrides)
+        from ..errors import SpecError
+        from ..spec.limits import MAX_SPEC_BYTES
+
+        text = sys.stdin.read(MAX_SPEC_BYTES + 1)
+        if len(text) > MAX_SPEC_BYTES:
+            raise SpecError(f"over the limit of {MAX_SPEC_BYTES:,} characters", file="<stdin>")
+        return analytic.load_spec_text(text, "<stdin>", overrides=overrides)
     return analytic.load_spec(path, overrides=overrides)
 
 
