@@ -125,6 +125,10 @@ def model_cmd(
     """Count an nn.Module built by a factory: params, active params, FLOPs per layer."""
     from ..errors import require
 
+    if target.lower().endswith(".json"):
+        from ..graphs.hf_config import read_config_dict
+
+        read_config_dict(target)  # a missing or malformed file is said before torch loads
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs
 
