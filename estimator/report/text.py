@@ -9,6 +9,7 @@ import io
 from typing import Any, Iterable
 
 from ..count import PARAM_TYPES, CountResult
+from ..safety import printable
 from ..units import si
 
 
@@ -75,6 +76,7 @@ def plain_table(columns: list[str], rows: list[list[str]], right: Iterable[str] 
     """Columns padded to their widest cell, a rule under the header (rich's SIMPLE_HEAD look):
     linear in the rows, where rich costs about a millisecond a row."""
     right = set(right)
+    rows = [[printable(cell) for cell in r] for r in rows]  # names and notes come from inputs
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
 
     def line(cells):
@@ -138,12 +140,13 @@ def render(result: CountResult, depth: int | None = None, expand: bool = False) 
     if inputs:
         head.append(f"input: {inputs}" + (" (token ids)" if result.tokens else "")
                     + "; " + _forward_for(result))
-    parts = ["\n".join(head), render_layers(result, depth, expand), render_totals(result)]
+    parts = ["\n".join(printable(line) for line in head), render_layers(result, depth, expand),
+             render_totals(result)]
     pub = render_published(result)
     if pub:
         parts.append(pub)
     if result.notes:
-        shown = [f"  - {clip(n)}" for n in result.notes[:MAX_NOTES]]
+        shown = [f"  - {printable(clip(n))}" for n in result.notes[:MAX_NOTES]]
         if len(result.notes) > MAX_NOTES:
             shown.append(f"  ... and {len(result.notes) - MAX_NOTES:,} more notes (--json lists them)")
         parts.append("notes:\n" + "\n".join(shown))
@@ -158,6 +161,11 @@ def _forward_for(result: CountResult) -> str:
     if result.batch == 1 or result.source == "analytic":
         return "forward pass for one example, batch 1"
     return "forward pass on this input (no batch dimension recognised)"
+
+
+def _exact(v: float) -> str:
+    """An exact-column figure: a whole number as one (``43,098,112``), else one decimal."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.1f}"
 
 
 def totals(result: CountResult) -> list[tuple[str, str, str]]:
@@ -180,14 +188,14 @@ def totals(result: CountResult) -> list[tuple[str, str, str]]:
     pe = result.per_example()
     if pe:
         out.append((f"forward FLOPs per example (batch {result.batch})",
-                    flops_str(pe["forward_flops"]), f"{pe['forward_flops']:,.1f}"))
+                    flops_str(pe["forward_flops"]), _exact(pe["forward_flops"])))
         out.append(("other FLOPs per example", flops_str(pe["other_flops"]),
-                    f"{pe['other_flops']:,.1f}"))
+                    _exact(pe["other_flops"])))
     pt = result.per_token()
     if pt:
         label = (f"per token (T = {result.tokens})" if not result.batch or result.batch == 1
                  else f"per token ({result.tokens} tokens in the batch)")
-        out.append((label, flops_str(pt["forward_flops"]), f"{pt['forward_flops']:,.1f} FLOP"))
+        out.append((label, flops_str(pt["forward_flops"]), _exact(pt["forward_flops"]) + " FLOP"))
     if result.unknown_ops:
         out.append(("unknown ops (not counted)",
                     ", ".join(f"{k} x{v}" for k, v in sorted(result.unknown_ops.items())), ""))
@@ -209,7 +217,8 @@ def render_published(result: CountResult):
         body.append([r["key"], _fmt_pub(r["key"], r["published"]),
                      "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
                      "-" if r["ratio"] is None else f"{r['ratio']:.4f}"])
-        sources.append(f"  {r['key']}: {clip(r['source'])}" + (f" ({clip(r['note'])})" if r.get("note") else ""))
+        sources.append(printable(f"  {r['key']}: {clip(r['source'])}"
+                                 + (f" ({clip(r['note'])})" if r.get("note") else "")))
     sets = result.extra.get("overrides")
     warn = ("not compared: these figures are for the published model, and the model counted "
             "is modified by --set " + ", ".join(f"{k}={v}" for k, v in sets.items()) + "\n"
@@ -256,7 +265,8 @@ _COMPARE = [
 
 
 def render_comparison(results: list[CountResult]) -> str:
-    t = _table("", *[r.name for r in results], right=[r.name for r in results])
+    names = [printable(r.name) for r in results]
+    t = _table("", *names, right=names)
     for label, fn in _COMPARE:
         t.add_row(label, *[fn(r) for r in results])
     return _to_text(t)
