@@ -93,12 +93,62 @@ def layer_rows(result: CountResult, depth: int | None = None, expand: bool = Fal
     identical copies, its sub-rows per copy) unless ``expand``."""
     from ..count import runs
 
-    rows = result.layers if expand or result.collapsed is None else result.collapsed
+    rows = result.layers if expand else result.collapsed or collapse_identical(result.layers)
     out = []
     for r, m, _ in runs(rows):
         if depth is not None and r.depth > depth:
             continue
         out.append((r, m))
+    return out
+
+
+def collapse_identical(rows: list) -> list:
+    """Rows of a counted graph (a torch module, an ONNX file) with each run of identical
+    numbered siblings (``layers.0`` .. ``layers.31``: same kind, counts, output shape and
+    subtree) as one row with ``copies``, as a spec's repeats are: the text report then shows
+    ``0-31 (x32)`` once instead of 32 blocks."""
+    from dataclasses import replace
+
+    nodes: list[list] = []          # [row, children] in pre-order
+    stack: list[list] = []
+    for r in rows:
+        node = [r, []]
+        del stack[max(r.depth - 1, 0):]
+        (stack[-1][1] if stack else nodes).append(node)
+        stack.append(node)
+
+    sig_cache: dict[int, tuple] = {}
+
+    def sig(node) -> tuple:
+        key = id(node)
+        if key not in sig_cache:
+            r, kids = node
+            c = r.count
+            sig_cache[key] = (r.kind, c.params, c.active_params, c.forward_flops, c.other_flops,
+                              tuple(sorted(c.by_type.items())), r.output_shape, r.note,
+                              tuple((k[0].path.rpartition(".")[2], sig(k)) for k in kids))
+        return sig_cache[key]
+
+    out: list = []
+
+    def emit(node, copies: int) -> None:
+        r, kids = node
+        out.append(replace(r, copies=copies) if copies != 1 else r)
+        walk(kids, copies)
+
+    def walk(kids: list, copies: int) -> None:
+        i = 0
+        while i < len(kids):
+            j = i + 1
+            name = kids[i][0].path.rpartition(".")[2]
+            if name.isdigit():
+                while j < len(kids) and kids[j][0].path.rpartition(".")[2] == str(int(name) + j - i) \
+                        and sig(kids[j]) == sig(kids[i]):
+                    j += 1
+            emit(kids[i], copies * (j - i))
+            i = j
+
+    walk(nodes, 1)
     return out
 
 
