@@ -47,18 +47,18 @@ def memory_cmd(
                           hardware=hardware, overrides=overrides or None)
     measured = None
     if measure and spec is not None:
-        from ..errors import require
-
-        require("torch", "torch")
         from ..analytic import load_spec
-        from ..graphs.torch_build import build_module
-        from ..graphs.train_memory import measure_train_memory
+        from ..errors import require
 
         sp = load_spec(spec, overrides=overrides or None)
         if batch * (sp.tokens or 0) > MAX_MEASURE_TOKENS:
             _fail(f"paramcount memory --measure: --batch {batch} x {sp.tokens:,} tokens is "
                   f"{batch * sp.tokens:,} tokens, over the limit of {MAX_MEASURE_TOKENS:,} for "
                   "a measured step (without --measure, the formulas take any length)")
+        require("torch", "torch")
+        from ..graphs.torch_build import build_module
+        from ..graphs.train_memory import measure_train_memory
+
         model = build_module(sp, device="meta")
         measured = measure_train_memory(model, (batch, sp.tokens) if sp.tokens else None,
                                         precision=precision_name(precision),

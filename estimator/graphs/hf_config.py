@@ -50,6 +50,9 @@ _SIZE_KEY = re.compile(r"^(n|num|d)_|_(size|dim|layers?|heads|positions|rank|exp
 # keys of sizes that must be at least 1 (a model with 0 heads or 0 layers cannot be built)
 _POSITIVE_KEY = re.compile(r"(layers?|heads?|hidden_size|d_model|n_embd|vocab_size)$")
 _LAYERS_KEY = re.compile(r"(^|_)(layers?|n_layer)$")
+# the sizes every model of its kind needs: null is no size (transformers fails on it later)
+_REQUIRED_KEYS = {"n_layer", "num_hidden_layers", "n_head", "num_attention_heads",
+                  "hidden_size", "n_embd", "d_model"}
 
 
 def _check_sizes(data: dict, file: str, where: str = "") -> None:
@@ -61,6 +64,8 @@ def _check_sizes(data: dict, file: str, where: str = "") -> None:
         if isinstance(value, dict) and (key.endswith("_config") or key in ("encoder", "decoder")):
             _check_sizes(value, file, name + ".")
             continue
+        if value is None and key in _REQUIRED_KEYS:
+            raise InputError("expected a whole number, got null", file=file, key=name)
         if not isinstance(key, str) or not _SIZE_KEY.search(key) or value is None:
             continue
         limit = MAX_CONFIG_LAYERS if _LAYERS_KEY.search(key) else MAX_CONFIG_SIZE
