@@ -51,6 +51,18 @@ class DependencyError(PCError):
     """An optional dependency (torch, onnx, fvcore...) is needed but not installed."""
 
 
+def install_hint(extra: str) -> str:
+    """How to install an extra: from a source checkout (a clone, ``pip install -e``), the
+    clone's command; else the package's. A checkout is this package's folder sitting beside
+    a ``pyproject.toml``."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return f"pip install -e '.[{extra}]' (in {root})"
+    return f"pip install 'paramcount[{extra}]'"
+
+
 def require(module: str, extra: str):
     """Import an optional dependency or raise a DependencyError naming the extra to install."""
     import importlib
@@ -59,5 +71,15 @@ def require(module: str, extra: str):
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise DependencyError(
-            f"this needs '{module}', which is not installed: pip install 'paramcount[{extra}]'"
+            f"this needs '{module}', which is not installed: {install_hint(extra)}"
         ) from exc
+
+
+def require_installed(module: str, extra: str) -> None:
+    """A DependencyError at once, without importing it, if ``module`` is not installed: a
+    command that needs it later says so before its slow work."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise DependencyError(f"this needs '{module}', which is not installed: "
+                              f"{install_hint(extra)}")

@@ -17,7 +17,8 @@ terminal or written into a spreadsheet. The rules (``docs/limits.md`` states the
 - **Text.** Control characters (terminal escapes, bidirectional overrides) are shown escaped
   when printed: :func:`printable`. A CSV cell that a spreadsheet would run as a formula is
   neutralised the way OWASP recommends, a leading apostrophe, while numbers stay numbers:
-  :func:`csv_cell`. HTML and Markdown get :func:`html_text`.
+  :func:`csv_cell`. HTML gets :func:`html_text`; Markdown :func:`markdown_text` (no tag can
+  open, a table cell stays one cell).
 """
 from __future__ import annotations
 
@@ -74,6 +75,16 @@ def html_text(text: Any) -> str:
     """``text`` escaped for HTML (and for Markdown rendered as HTML): ``<script>`` becomes
     ``&lt;script&gt;``, quotes are escaped for attributes."""
     return html.escape(str(text), quote=True)
+
+
+def markdown_text(text: Any, *, cell: bool = False) -> str:
+    """``text`` safe inside Markdown that is rendered as HTML: ``<`` becomes ``&lt;``, so no
+    tag (``<script>``, ``<img onerror=...>``, ``<!-- ``) can open; control characters and line
+    breaks become spaces, so a value stays on its line; in a table ``cell``, ``|`` is escaped.
+    ``>`` (``a -> b``) and ``&`` are left as they are: without a ``<`` neither opens a tag,
+    and an entity written in the input shows as text."""
+    s = _CONTROL.sub(" ", str(text)).replace("<", "&lt;")
+    return s.replace("|", "\\|") if cell else s
 
 
 # -------------------------------------------------------------------------------- reading

@@ -7,7 +7,11 @@ from typing import List, Optional
 
 import typer
 
-from .common import _out, _parse_sets, _print_json, app
+from .common import _fail, _out, _parse_sets, _print_json, app, finite
+
+#: tokens (batch x sequence) of a step measured with ``memory --measure`` (a fake-tensor step
+#: of 10**8 tokens ran past 90 s); the formulas alone take any length
+MAX_MEASURE_TOKENS = 1_048_576
 
 
 @app.command("memory")
@@ -23,7 +27,8 @@ def memory_cmd(
     tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree."),
     pp: int = typer.Option(1, "--pp", help="Pipeline-parallel degree."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Chip: does it fit in its memory?"),
-    params: Optional[float] = typer.Option(None, "--params", help="Parameters, without a spec."),
+    params: Optional[float] = typer.Option(None, "--params", callback=finite,
+                                           help="Parameters, without a spec."),
     measure: bool = typer.Option(False, "--measure", help="Also measure one step of the built spec on fake tensors (single device)."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
@@ -36,20 +41,24 @@ def memory_cmd(
     overrides = _parse_sets(set_vars)
     if seq is not None and spec is not None:
         overrides.setdefault("T", str(seq))
-    est = training_memory(spec, params=int(params) if params else None, seq_len=seq,
+    est = training_memory(spec, params=params, seq_len=seq,
                           batch=batch, precision=precision, optimizer=optimizer,
                           recompute=recompute, zero=zero, dp=dp, tp=tp, pp=pp,
                           hardware=hardware, overrides=overrides or None)
     measured = None
     if measure and spec is not None:
+        from ..analytic import load_spec
         from ..errors import require
 
+        sp = load_spec(spec, overrides=overrides or None)
+        if batch * (sp.tokens or 0) > MAX_MEASURE_TOKENS:
+            _fail(f"paramcount memory --measure: --batch {batch} x {sp.tokens:,} tokens is "
+                  f"{batch * sp.tokens:,} tokens, over the limit of {MAX_MEASURE_TOKENS:,} for "
+                  "a measured step (without --measure, the formulas take any length)")
         require("torch", "torch")
-        from ..analytic import load_spec
         from ..graphs.torch_build import build_module
         from ..graphs.train_memory import measure_train_memory
 
-        sp = load_spec(spec, overrides=overrides or None)
         model = build_module(sp, device="meta")
         measured = measure_train_memory(model, (batch, sp.tokens) if sp.tokens else None,
                                         precision=precision_name(precision),
@@ -88,9 +97,9 @@ def infer_cmd(
 
 @app.command("plan")
 def plan_cmd(
-    budget: Optional[float] = typer.Option(None, "--budget", help="Training compute in FLOPs, e.g. 1e24."),
-    params: Optional[float] = typer.Option(None, "--params", help="Parameters N: the budget where N is optimal."),
-    tokens: Optional[float] = typer.Option(None, "--tokens", help="Tokens D (or a system's training tokens)."),
+    budget: Optional[float] = typer.Option(None, "--budget", callback=finite, help="Training compute in FLOPs, e.g. 1e24."),
+    params: Optional[float] = typer.Option(None, "--params", callback=finite, help="Parameters N: the budget where N is optimal."),
+    tokens: Optional[float] = typer.Option(None, "--tokens", callback=finite, help="Tokens D (or a system's training tokens)."),
     system: Optional[str] = typer.Option(None, "--system", help="A catalog system or spec: how far from compute-optimal?"),
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
 ) -> None:

@@ -6,6 +6,8 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import require_installed
+from ..safety import check_output, write_output
 from .common import _fail, _out, _print_json, app
 
 
@@ -51,6 +53,17 @@ def catalog_cmd(
     if html is not None and not (html.suffix.lower() in (".html", ".htm") or html.is_dir()
                                  or not html.suffix):
         _fail(f"--html {html}: give a folder or a file name ending in .html")
+    # outputs are checked before any work: the extra installed, the folder there, no input
+    # overwritten (by name or link); they are written by safety.write_output at the end
+    inputs = cat.spec_files(paths or None)
+    if plot is not None:
+        require_installed("matplotlib", "plot")
+        check_output(plot, inputs, what="--plot")
+    if html is not None:
+        require_installed("plotly", "html")
+        if html.is_dir() or not html.exists() and html.suffix.lower() not in (".html", ".htm"):
+            html = html / "catalog.html"  # a folder (one that does not exist is refused)
+        check_output(html, inputs, what="--html")
     filters = dict(query=words[0] if words else None, domain=domain, since=since, until=until)
     entries = cat.load_catalog(paths or None, **filters)  # counts only the systems shown
     chosen = cat.select(entries, **filters, sort=sort, descending=descending)
@@ -60,15 +73,18 @@ def catalog_cmd(
         _fail(f"paramcount catalog: no system matches {words[0]!r}{hint}")
     rows = [e.to_row() for e in chosen]
     if plot is not None:
-        report.plot(rows, plot)
+        report.plot(rows, plot, inputs=inputs)
     if html is not None:
-        html = _write_page(rows, html)
+        from .._version import __version__
+        from ..report.catalog_html import page as html_page
+
+        write_output(html, html_page(rows, version=__version__), inputs, what="--html")
     if json_out:
         _print_json(rows)
     elif csv_out:
         _out(report.to_csv(rows))
-    elif markdown:
-        _out(report.to_markdown(rows))
+    elif markdown:  # links to the specs as found from here, not from docs/
+        _out(report.to_markdown(rows, links=[_relative(e.spec) for e in chosen]))
     elif page:
         _out(report.catalog_page(rows))
     elif words and len(rows) == 1:
@@ -81,17 +97,12 @@ def catalog_cmd(
         _out(f"page written to {html}")
 
 
-def _write_page(rows: list, target: Path) -> Path:
-    """The page to ``target`` (FILE.html, or DIR/catalog.html, DIR made if need be)."""
-    from .._version import __version__
-    from ..report.catalog_html import page
+def _relative(path: Path) -> str:
+    """``path`` relative to the current folder where it lies below it, else absolute."""
+    import os
 
-    text = page(rows, version=__version__)
-    if target.suffix.lower() not in (".html", ".htm"):
-        target = target / "catalog.html"
+    full = Path(path).resolve()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as err:
-        _fail(f"--html {target}: cannot write the page: {err.strerror or err}")
-    return target
+        return full.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return full.as_posix() if os.sep == "/" else str(full)

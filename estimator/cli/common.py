@@ -107,6 +107,16 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def finite(value):
+    """A typer callback for number options: ``nan``, ``inf`` and ``1e400`` (which reads as
+    infinity) are usage errors, one line with exit 2, before any work."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def _parse_sets(items: List[str]) -> dict:
     out = {}
     for item in items:

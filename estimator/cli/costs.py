@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import _out, _parse_sets, _print_json, app
+from .common import _out, _parse_sets, _print_json, app, finite
 
 
 @app.command("hardware")
@@ -97,7 +97,7 @@ def train_cmd(
     tokens: Optional[str] = typer.Option(None, "--tokens", help="Training tokens seen (sequence models), e.g. 300e9."),
     examples: Optional[str] = typer.Option(None, "--examples", help="Training examples per epoch, e.g. 1.2e6."),
     epochs: Optional[str] = typer.Option(None, "--epochs", help="Epochs (default 1)."),
-    backward_ratio: float = typer.Option(2.0, "--backward-ratio", help="Backward/forward FLOP ratio."),
+    backward_ratio: float = typer.Option(2.0, "--backward-ratio", callback=finite, help="Backward/forward FLOP ratio."),
     measure: bool = typer.Option(False, "--measure", help="Measure the backward/forward ratio: count a training step of the built spec on meta (torch)."),
     generation_passes: Optional[str] = typer.Option(None, "--generation-passes", help="Forward-only passes spent generating data (self-play...)."),
     generation_tokens: Optional[str] = typer.Option(None, "--generation-tokens", help="Tokens generated (forward only), sequence models."),

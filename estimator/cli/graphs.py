@@ -125,6 +125,10 @@ def model_cmd(
     """Count an nn.Module built by a factory: params, active params, FLOPs per layer."""
     from ..errors import require
 
+    if target.lower().endswith(".json"):
+        from ..graphs.hf_config import read_config_dict
+
+        read_config_dict(target)  # a missing or malformed file is said before torch loads
     require("torch", "torch")
     from ..graphs.torch_count import count_module, input_shapes_to_inputs
 
@@ -229,6 +233,12 @@ def export_cmd(
 
     if size not in ("auto", "full", "reduced"):
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
+    from ..safety import check_output
+
+    # the one output rule (docs/limits.md): the folder exists, no input is overwritten by
+    # any name or link; export_spec stages the files beside it and renames them into place
+    check_output(output, [spec], what="-o")
+    check_output(Path(str(output) + ".data"), [spec], what="-o (its external data)")
     with progress(f"exporting {spec} to {output}"):
         rep = export_spec(spec, output, size=size, external_data=True if external_data else None)
     if rep.size == "reduced":

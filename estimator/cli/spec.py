@@ -18,22 +18,33 @@ def load(path: Path, overrides: dict, variant: Optional[str] = None):
     from .. import analytic
 
     if str(path) == "-":
-        return analytic.load_spec_text(sys.stdin.read(), "<stdin>", overrides=overrides,
+        return analytic.load_spec_text(_stdin_text(), "<stdin>", overrides=overrides,
                                        variant=variant)
     return analytic.load_spec(path, overrides=overrides, variant=variant)
+
+
+def _stdin_text() -> str:
+    """A spec read from stdin, capped at the spec size limit."""
+    import sys
+
+    from ..errors import SpecError
+    from ..spec.limits import MAX_SPEC_BYTES
+
+    text = sys.stdin.read(MAX_SPEC_BYTES + 1)
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"over the limit of {MAX_SPEC_BYTES:,} characters", file="<stdin>")
+    return text
 
 
 def load_all(path: Path, overrides: dict, variant: Optional[str] = None) -> list:
     """The specs a file stands for: the one ``--variant`` names, else every variant of a size
     family (counted side by side), else the file's one spec."""
-    import sys
-
     from .. import analytic
 
     if variant is not None:
         return [load(path, overrides, variant)]
     if str(path) == "-":
-        return analytic.load_specs_text(sys.stdin.read(), "<stdin>", overrides=overrides)
+        return analytic.load_specs_text(_stdin_text(), "<stdin>", overrides=overrides)
     return analytic.load_specs(path, overrides=overrides)
 
 

@@ -34,10 +34,14 @@ extension of the formula, flagged in the notes.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import InputError
+
+#: the most parameters ``--params`` may name: a million times the largest model published
+MAX_PARAMS = 1e18
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed")
@@ -186,9 +190,26 @@ def training_memory(spec=None, *, params: Optional[int] = None, layers: Optional
     s = seq_len or shape.get("seq_len")
     if params is None:
         raise InputError("training memory needs a spec or --params")
-    for key, v in (("batch", batch), ("dp", dp), ("tp", tp), ("pp", pp)):
-        if not isinstance(v, int) or v < 1:
+    if isinstance(params, bool) or not isinstance(params, (int, float)) \
+            or not math.isfinite(params) or not 1 <= params < MAX_PARAMS:
+        raise InputError(f"--params must be a number of parameters from 1 to {MAX_PARAMS:.0e}, "
+                         f"got {params!r}", key="params")
+    for key, v in (("batch", batch), ("dp", dp), ("tp", tp), ("pp", pp), ("seq", seq_len)):
+        if key == "seq" and v is None:
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise InputError(f"--{key} must be an integer >= 1, got {v!r}", key=key)
+    # layouts that cannot exist (Megatron-LM: tensor parallelism splits the heads and the
+    # hidden size; pipeline stages hold equal numbers of layers)
+    if tp > 1 and a and a % tp:
+        raise InputError(f"--tp {tp}: {a} attention heads do not split evenly over {tp} "
+                         "tensor-parallel ranks (tensor parallelism splits the heads)", key="tp")
+    if tp > 1 and h and h % tp:
+        raise InputError(f"--tp {tp}: a hidden size of {h} does not split evenly over {tp} "
+                         "tensor-parallel ranks", key="tp")
+    if pp > 1 and L and L % pp:
+        raise InputError(f"--pp {pp}: {L} layers do not split evenly into {pp} pipeline "
+                         "stages" + (" (more stages than layers)" if pp > L else ""), key="pp")
     if zero not in (0, 1, 2, 3):
         raise InputError(f"--zero {zero!r}: ZeRO stage 0, 1, 2 or 3", key="zero")
     prec = precision_name(precision)

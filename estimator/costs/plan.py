@@ -31,6 +31,10 @@ from typing import Optional
 
 from ..errors import InputError
 
+#: the budgets (FLOP) a plan is solved in: far outside anything trained (GPT-4 is about 2e25),
+#: and inside float range for every fit's powers
+MIN_BUDGET, MAX_BUDGET = 1.0, 1e40
+
 GOPHER_BUDGET = 5.76e23   # Hoffmann et al. 2022, Table 3 (Gopher's compute)
 GOPHER_N_OPT = 67e9       # Table 3: approach 1 projection at that budget
 
@@ -164,7 +168,7 @@ def _solve_budget(fit, *, params=None, tokens=None) -> float:
     if params is not None:
         return fit.budget_for_params(params)
     # D_opt(C) = C / (6 N_opt(C)) is increasing in C: bisection in log space
-    lo, hi = 1.0, 1e40
+    lo, hi = MIN_BUDGET, MAX_BUDGET
     for _ in range(200):
         mid = math.sqrt(lo * hi)
         if mid / (6 * fit.n_opt(mid)) < tokens:
@@ -199,13 +203,22 @@ def plan(*, budget=None, params=None, tokens=None, system: Optional[dict] = None
         value = float(value)
     except (TypeError, ValueError):
         raise InputError(f"--{key} must be a number, got {value!r}") from None
-    if not value > 0:
-        raise InputError(f"--{key} must be positive, got {value!r}")
+    if not math.isfinite(value) or not value > 0:
+        raise InputError(f"--{key} must be a positive finite number, got {value!r}")
     optima = []
     for fit in FITS:
-        c = value if key == "budget" else _solve_budget(
-            fit, **{key: value})
-        optima.append(_optimum(fit, c))
+        try:
+            c = value if key == "budget" else _solve_budget(fit, **{key: value})
+            ok = MIN_BUDGET <= c <= MAX_BUDGET * (1 - 1e-9)
+            if ok:
+                optima.append(_optimum(fit, c))
+        except (ArithmeticError, ValueError):  # overflow, underflow to 0 in a power
+            ok = False
+        if not ok:
+            what = "" if key == "budget" else (f" is compute-optimal at a budget (by "
+                                               f"{fit.name}) that")
+            raise InputError(f"--{key} {value:g}{what} lies outside {MIN_BUDGET:g} to "
+                             f"{MAX_BUDGET:g} FLOP, the range the fits are solved in", key=key)
     notes = ["C = 6·N·D (Kaplan et al. 2020 s2.1; Hoffmann et al. 2022 s3)"]
     if system:
         n, d = system["params"], system["tokens"]

@@ -36,6 +36,7 @@ from typing import Iterable, Mapping
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import InputError, ModelError, require
+from ..safety import printable
 
 # Element types (onnx.TensorProto enum values, spelled out to avoid importing onnx early).
 _FLOAT_TYPES = {1, 10, 11, 16, 17, 18, 19, 20, 23}   # FLOAT, FLOAT16, DOUBLE, BFLOAT16, FLOAT8*, FP4
@@ -78,6 +79,9 @@ _SOFTMAX = {"Softmax", "LogSoftmax", "Hardmax"}
 _POOL = {"MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
          "GlobalLpPool", "MaxRoiPool", "RoiAlign", "MaxUnpool"}
 _CONTROL_FLOW = {"Loop", "Scan"}
+# bits per element of the TensorProto types numpy has no plain name for (float8, 4-, 2- and
+# 6-bit types: onnx.TensorProto.DataType)
+_ELEM_BITS = {17: 8, 18: 8, 19: 8, 20: 8, 24: 8, 21: 4, 22: 4, 23: 4, 25: 2, 26: 2, 27: 6, 28: 6}
 
 
 def _prod(xs: Iterable[int]) -> int:
@@ -454,6 +458,79 @@ def _load_small_external(model, folder: Path, names: set[str]) -> None:
             t.data_location = 0
 
 
+def _check_order(graph, file: str | None) -> None:
+    """ONNX requires a graph's nodes in topological order (a node reads only graph inputs,
+    initializers and outputs of nodes before it). A node reading a value that a later node
+    makes is out of order, or on a cycle: refused, since its shapes and counts would be
+    made up."""
+    makers = {out: i for i, node in enumerate(graph.node) for out in node.output if out}
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            j = makers.get(name)
+            if j is not None and j >= i:
+                what = "on a cycle" if j == i or _reaches(graph, makers, j, i) else "out of order"
+                label = " ".join(x for x in (node.op_type, printable(node.name)) if x)
+                raise ModelError(f"invalid graph: node {i} ({label}) reads {printable(name)!r}, "
+                                 f"made by node {j}: {what} (ONNX requires nodes in topological "
+                                 "order)", file=file)
+
+
+def _reaches(graph, makers: dict, start: int, goal: int) -> bool:
+    """Whether node ``goal`` feeds node ``start`` through some path (a cycle when ``goal``
+    also reads from ``start``)."""
+    seen, todo = set(), [start]
+    while todo:
+        k = todo.pop()
+        if k == goal:
+            return True
+        if k in seen:
+            continue
+        seen.add(k)
+        todo += [makers[n] for n in graph.node[k].input if n in makers]
+    return False
+
+
+def _check_initializers(model, folder: Path, file: str | None) -> None:
+    """Every initializer holds the data its dims declare: inline (raw bytes or typed values)
+    or in an external file long enough for it. One that declares 10**12 elements and holds
+    none would otherwise count as 10**12 parameters."""
+    from onnx import helper
+    from onnx.external_data_helper import ExternalDataInfo, uses_external_data
+
+    for t in model.graph.initializer:
+        if any(d < 0 for d in t.dims):
+            raise ModelError(f"initializer {printable(t.name)!r} has a negative dimension "
+                             f"{list(t.dims)}", file=file)
+        numel = _prod(t.dims)
+        if numel == 0 or t.data_type == 8:  # empty, or strings (no parameters)
+            continue
+        bits = _ELEM_BITS.get(t.data_type)
+        if bits is None:
+            try:
+                bits = 8 * helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+            except Exception:  # noqa: BLE001 - a type this onnx does not know
+                raise ModelError(f"initializer {printable(t.name)!r} has an unknown data type "
+                                 f"{t.data_type}", file=file) from None
+        need = (numel * bits + 7) // 8
+        if uses_external_data(t):
+            info = ExternalDataInfo(t)
+            target = folder / info.location
+            size = target.stat().st_size if target.is_file() else 0
+            have = (info.length if info.length else max(size - (info.offset or 0), 0))
+            have = min(have, max(size - (info.offset or 0), 0))
+        elif t.raw_data:
+            have = len(t.raw_data)
+        else:
+            values = sum(len(getattr(t, f)) for f in ("float_data", "int32_data", "string_data",
+                                                      "int64_data", "double_data",
+                                                      "uint64_data"))
+            have = need if values >= (numel if bits >= 8 else need) else 0
+        if have < need:
+            raise ModelError(f"initializer {printable(t.name)!r} declares {numel:,} elements "
+                             f"({need:,} bytes) but holds {have:,} bytes of data: not a real "
+                             "tensor, not counted", file=file)
+
+
 def _graph_inputs(model) -> list:
     inits = {i.name for i in model.graph.initializer}
     return [vi for vi in model.graph.input if vi.name not in inits]
@@ -655,11 +732,6 @@ def _node_scopes(nodes) -> list[str]:
     return out
 
 
-def _natural(path: str) -> tuple:
-    """Sort key: numeric segments as numbers (blocks.2 before blocks.11)."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split("."))
-
-
 def _torchscript_path(segments: list[str]) -> str:
     """Rebuild a dotted module path from TorchScript scope segments.
 
@@ -700,6 +772,8 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
             raise ModelError(f"its external data file {data_file.name!r} is missing (expected "
                              f"in {path.parent}); the weights it names cannot be counted",
                              file=file)
+    _check_order(model.graph, file)
+    _check_initializers(model, path.parent, file)
     # shape-carrying (integer) initializers must be readable for shape inference
     int_names = {t.name for t in model.graph.initializer
                  if t.data_type not in _FLOAT_TYPES and _prod(t.dims) <= 4096}
@@ -822,10 +896,20 @@ def count_onnx(path, inputs=None, *, name: str | None = None, strict: bool = Fal
             a[0] += p
             a[1] += f
             a[2] += o
-    scoped = any(_scope(n) for n in graph.node)
-    graph_order = {sc: i for i, sc in reversed(list(enumerate(node_scope)))}
-    # scoped rows numerically (blocks.2 before blocks.11), per-node rows in graph order
-    all_paths = sorted(agg, key=_natural if scoped else graph_order.__getitem__)
+    # rows in graph order, each scope under its parent: a scope sorts by where each of its
+    # prefixes first appears (conv1 before layer1.0 when the graph runs conv1 first)
+    first: dict[str, int] = {}
+    for i, sc in enumerate(node_scope):
+        parts = sc.split(".") if sc else []
+        for j in range(1, len(parts) + 1):
+            first.setdefault(".".join(parts[:j]), i)
+
+    def graph_order(q: str) -> tuple:
+        parts = q.split(".")
+        return tuple(first.get(".".join(parts[:j]), len(node_scope))
+                     for j in range(1, len(parts) + 1))
+
+    all_paths = sorted(agg, key=graph_order)
     parents = {q.rpartition(".")[0] for q in all_paths if "." in q}
     rows = []
     for pth in all_paths:

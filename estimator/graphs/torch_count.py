@@ -497,11 +497,19 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
         tied_at[n.rpartition(".")[0]].append(f"{n.rpartition('.')[2]} tied to {t}")
     moe_at = {b["path"]: f"{b['experts']} experts, top-{b['top_k']} active" for b in moe}
 
+    # a container that is never called itself (a ModuleList: its parent calls the items)
+    # has no FLOPs on the call stack; its row covers its subtree, so it sums its children
+    fwd = {path: int(counter.flops.get(path, 0)) for path in modules}
+    oth = {path: int(counter.other.get(path, 0)) for path in modules}
+    for path in sorted(modules, key=lambda q: -q.count(".") if q else 1):
+        if path and not fwd[path] and not oth[path]:
+            kids = [f"{path}.{n}" for n, _ in modules[path].named_children()]
+            fwd[path] = sum(fwd.get(k, 0) for k in kids)
+            oth[path] = sum(oth.get(k, 0) for k in kids)
     rows = []
     for path, m in modules.items():
         c = Count(params=agg_p.get(path, 0), active_params=agg_a.get(path, 0),
-                  forward_flops=int(counter.flops.get(path, 0)),
-                  other_flops=int(counter.other.get(path, 0)),
+                  forward_flops=fwd[path], other_flops=oth[path],
                   by_type={k: v for k, v in agg_t[path].items() if v} if path in agg_t else {})
         row_notes = list(tied_at.get(path, ()))
         if path in moe_at:

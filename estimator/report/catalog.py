@@ -5,6 +5,7 @@ import csv
 import io
 from typing import Any, Iterable
 
+from ..safety import csv_cell, markdown_text, printable
 from ..units import sci, si
 from .text import plain_table
 
@@ -44,8 +45,9 @@ HEADERS = ["system", "year", "domain", "params", "published", "ratio", "active",
 
 
 def render(rows: list[dict], *, title: str | None = None) -> str:
-    """The text table (plain fixed-width columns: linear in the rows), then a status count."""
-    table = plain_table(HEADERS, [_cells(row) for row in rows],
+    """The text table (plain fixed-width columns: linear in the rows), then a status count.
+    Every cell is shown with its control characters escaped (names come from specs)."""
+    table = plain_table(HEADERS, [[printable(c) for c in _cells(row)] for row in rows],
                         right=("params", "published", "ratio", "active", "forward FLOPs",
                                "FLOPs/param", "train FLOP", "published FLOP"))
     counts: dict[str, int] = {}
@@ -96,7 +98,7 @@ def render_detail(row: dict) -> str:
                      + (row["training"].get("note") or row["training"].get("source", "")).strip()
                      + ")")
     lines.append(f"status: {row['status']}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 CSV_COLUMNS = ["name", "spec", "variant", "aliases", "year", "domain", "params", "active_params",
@@ -106,27 +108,48 @@ CSV_COLUMNS = ["name", "spec", "variant", "aliases", "year", "domain", "params",
                "published_training_compute", "training_compute_ratio", "status", "citation"]
 
 
+def _csv_value(v):
+    """A cell: None empty, a whole float as an integer (``60000000``, not ``60000000.0``),
+    text neutralised against formula injection (:func:`~estimator.safety.csv_cell`)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53:
+        return int(v)
+    return csv_cell(v)
+
+
 def to_csv(rows: Iterable[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for row in rows:
-        w.writerow(["; ".join(row[c]) if c == "aliases" else ("" if row[c] is None else row[c])
+        w.writerow([_csv_value("; ".join(row[c]) if c == "aliases" else row[c])
                     for c in CSV_COLUMNS])
     return buf.getvalue()
 
 
-def to_markdown(rows: list[dict]) -> str:
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|")
+def _href(target) -> str:
+    """A link target as Markdown takes it: forward slashes, spaces and parentheses escaped."""
+    from urllib.parse import quote
+
+    return quote(str(target).replace("\\", "/"), safe="/.-_~:")
+
+
+def to_markdown(rows: list[dict], links: list | None = None) -> str:
+    """The table in Markdown; every value from a spec escaped (no tag can open, a cell stays
+    a cell). Each system links to its spec: ``links[i]`` for row i (paths as the reader will
+    resolve them), by default ``../archspecs/SPEC``, as docs/catalog.md sits in docs/."""
+    def esc(s) -> str:
+        return markdown_text(s, cell=True)
 
     out = ["| " + " | ".join(HEADERS) + " |",
            "|" + "|".join("---:" if h not in ("system", "domain", "status") else "---"
                           for h in HEADERS) + "|"]
-    for row in rows:
-        cells = _cells(row)
-        cells[0] = f"[{esc(row['name'])}](../archspecs/{row['spec']})"
-        out.append("| " + " | ".join(esc(c) for c in cells) + " |")
+    for i, row in enumerate(rows):
+        cells = [esc(c) for c in _cells(row)]
+        target = links[i] if links is not None else f"../archspecs/{row['spec']}"
+        cells[0] = f"[{esc(row['name'])}]({_href(target)})"
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -135,11 +158,26 @@ DOMAIN_COLOURS = {"vision": "#1f77b4", "language": "#ff7f0e", "speech": "#2ca02c
                   "multimodal": "#9467bd", "games": "#d62728", "recommendation": "#8c564b"}
 
 
-def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
+def plot(rows: list[dict], path, *, label_top: int = 12, inputs: Iterable = ()) -> Any:
     """Parameters (total, and active where they differ) and training compute against
     publication year, log axes, coloured by domain, MoE systems marked: two panels saved to
-    ``path`` (.png or .svg). Returns the matplotlib figure."""
-    from ..errors import require
+    ``path`` (.png, .svg or .pdf) by :func:`estimator.safety.write_output` (never onto one of
+    ``inputs``). Returns the matplotlib figure."""
+    from ..safety import write_output
+
+    fmt = str(path).rsplit(".", 1)[-1].lower()
+    fig, data = plot_bytes(rows, fmt, label_top=label_top)
+    write_output(path, data, inputs, what="--plot")
+    return fig
+
+
+def plot_bytes(rows: list[dict], fmt: str = "png", *, label_top: int = 12) -> tuple[Any, bytes]:
+    """The figure of :func:`plot` and its bytes in ``fmt``. An :class:`InputError` when no
+    system of ``rows`` has both a year and parameters (nothing to draw); a panel with no
+    training compute says so instead of a log axis over nothing."""
+    import io as _io
+
+    from ..errors import InputError, require
 
     require("matplotlib", "plot")
     import matplotlib
@@ -147,7 +185,10 @@ def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in rows if r["year"]]
+    rows = [r for r in rows if r["year"] and r["params"]]
+    if not rows:
+        raise InputError("--plot: nothing to plot: no system of the selection has both a year "
+                         "and parameters")
     fig, (ax_p, ax_c) = plt.subplots(1, 2, figsize=(14, 6), constrained_layout=True)
     for domain, colour in DOMAIN_COLOURS.items():
         mine = [r for r in rows if r["domain"] == domain]
@@ -169,38 +210,56 @@ def plot(rows: list[dict], path, *, label_top: int = 12) -> Any:
                      facecolors="none", edgecolors=colour, s=60, marker="o")
     ax_p.scatter([], [], marker="D", c="grey", edgecolors="black", label="MoE total (open: active)")
     ax_c.scatter([], [], facecolors="none", edgecolors="grey", s=60, label="published")
+    has_compute = any(r["training_compute"] or r["published_training_compute"] for r in rows)
 
-    def label(ax, key):
-        """Name the largest systems, skipping one whose label would sit on a named point
-        (within two years and a factor of 6): the picture stays readable where systems crowd."""
-        import math
-
-        placed: list[tuple[float, float]] = []
-        for r in sorted((r for r in rows if r[key]), key=lambda r: -r[key]):
-            if len(placed) == label_top:
-                break
-            y = math.log10(r[key])
-            if any(abs(r["year"] - px) < 2 and abs(y - py) < math.log10(6) for px, py in placed):
-                continue
-            placed.append((r["year"], y))
-            ax.annotate(r["name"], (r["year"], r[key]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-
-    label(ax_p, "params")
-    label(ax_c, "training_compute")
     ax_p.set(yscale="log", xlabel="publication year", ylabel="parameters (recomputed)",
              title="Parameters of notable ML systems")
-    ax_c.set(yscale="log", xlabel="publication year", ylabel="training compute (FLOP)",
+    ax_c.set(xlabel="publication year", ylabel="training compute (FLOP)",
              title="Training compute (filled: recomputed, open: published)")
+    if has_compute:
+        ax_c.set_yscale("log")
+    else:
+        ax_c.text(0.5, 0.5, "no training compute recorded for these systems",
+                  transform=ax_c.transAxes, ha="center", va="center", color="grey")
     from matplotlib.ticker import MaxNLocator
 
     for ax in (ax_p, ax_c):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    fig.savefig(str(path))
+    fig.draw_without_rendering()  # the layout settled: label boxes measured where they land
+
+    def label(ax, key):
+        """Name the largest systems, skipping one whose label would sit on a named point
+        (within two years and a factor of 6) or overlap a label already placed, measured by
+        the boxes the renderer gives them: the picture stays readable where systems crowd."""
+        import math
+
+        renderer = fig.canvas.get_renderer()
+        placed: list[tuple[float, float]] = []
+        boxes: list = []
+        for r in sorted((r for r in rows if r[key]), key=lambda r: -r[key]):
+            if len(placed) == label_top:
+                break
+            y = math.log10(r[key])
+            if any(abs(r["year"] - px) < 2 and abs(y - py) < math.log10(6) for px, py in placed):
+                continue
+            note = ax.annotate(r["name"], (r["year"], r[key]), fontsize=7, xytext=(3, 3),
+                               textcoords="offset points")
+            box = note.get_window_extent(renderer)
+            if any(box.overlaps(b) for b in boxes):
+                note.remove()
+                continue
+            placed.append((r["year"], y))
+            boxes.append(box)
+
+    label(ax_p, "params")
+    if has_compute:
+        label(ax_c, "training_compute")
+    buf = _io.BytesIO()
+    fig.savefig(buf, format=fmt)
     plt.close(fig)
-    return fig
+    return fig, buf.getvalue()
 
 
 def catalog_page(rows: list[dict]) -> str:
@@ -225,33 +284,35 @@ def catalog_page(rows: list[dict]) -> str:
            "![parameters and training compute against year](catalog.png)", "",
            to_markdown(rows).rstrip(), "", "## Sources and differences", ""]
     for row in rows:
-        out.append(f"### {row['name']} ({row['year']})")
+        md = markdown_text
+        out.append(f"### {md(row['name'])} ({row['year']})")
         out.append("")
-        who = ", ".join(x for x in (row.get("authors"), row.get("title") and f"*{row['title']}*",
-                                    row.get("venue")) if x)
-        ids = ", ".join(x for x in (row.get("arxiv") and f"arXiv:{row['arxiv']}",
-                                    row.get("doi") and f"doi:{row['doi']}") if x)
+        who = ", ".join(md(x) for x in (row.get("authors"),
+                                        row.get("title") and f"*{row['title']}*",
+                                        row.get("venue")) if x)
+        ids = ", ".join(md(x) for x in (row.get("arxiv") and f"arXiv:{row['arxiv']}",
+                                        row.get("doi") and f"doi:{row['doi']}") if x)
         if who or ids:
             out.append(f"{who}{'. ' if who and ids else ''}{ids}.")
             out.append("")
         if row.get("variant"):
-            out.append(f"A size of the {row['family']} family "
-                       f"([{row['spec']}](../archspecs/{row['spec']})).")
+            out.append(f"A size of the {md(row['family'])} family "
+                       f"([{md(row['spec'])}]({_href('../archspecs/' + row['spec'])})).")
             out.append("")
         if row["aliases"]:
-            out.append("Also known as: " + ", ".join(row["aliases"]) + ".")
+            out.append("Also known as: " + ", ".join(md(a) for a in row["aliases"]) + ".")
             out.append("")
-        out.append(f"- architecture: {row['citation']}")
+        out.append(f"- architecture: {md(row['citation'])}")
         for f in row["figures"]:
             counted = f"counted {f['counted']:,}" if f["counted"] is not None else "not a forward count"
             ratio = f" (ratio {f['ratio']:.4f})" if f["ratio"] is not None else ""
-            out.append(f"- published {f['key']} {sci(f['published'], 4)}: {f['source']}; "
+            out.append(f"- published {md(f['key'])} {sci(f['published'], 4)}: {md(f['source'])}; "
                        f"{counted}{ratio}")
             if f["explanation"]:
-                out.append(f"  - discrepancy: {f['explanation']}")
+                out.append(f"  - discrepancy: {md(f['explanation'])}")
         if row["training_compute"] is not None:
             out.append(f"- training compute recomputed: {sci(row['training_compute'], 3)} FLOP "
-                       f"({row['training_compute_method']})"
+                       f"({md(row['training_compute_method'])})"
                        + (f"; hardware method {sci(row['training_compute_hardware'], 3)}"
                           if row["training_compute_hardware"]
                           and row["training_compute_method"] != "hardware method" else ""))

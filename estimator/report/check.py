@@ -107,6 +107,8 @@ def render_check(res, depth: int | None = None) -> str:
             if run.result is not None and run.result.unknown_ops:
                 lines.append("    skipped/unknown ops: " + ", ".join(
                     f"{k} x{v}" for k, v in run.result.unknown_ops.items()))
+        elif run.reason == "not requested":  # --only left it out: skipped, not failed
+            lines.append(f"  {w}: skipped (not requested)")
         else:
             lines.append(f"  {w}: {'DIFFERS' if run.status == 'differs' else 'cannot run'}: "
                          f"{run.reason}")
@@ -120,6 +122,8 @@ def render_check(res, depth: int | None = None) -> str:
                 fl.append(f"  {w}: {c.params:,} params, {c.forward_flops:,} FLOPs: "
                           f"{c.verdict}" + (f" ({c.note})" if c.note else "")
                           + f" [{run.seconds:.2f} s]")
+            elif run.reason == "not requested":
+                fl.append(f"  {w}: skipped (not requested)")
             else:
                 fl.append(f"  {w}: cannot run at full size: {run.reason}")
         parts.append("\n".join(fl))

@@ -9,6 +9,7 @@ import io
 from typing import Any, Iterable
 
 from ..count import PARAM_TYPES, CountResult
+from ..safety import printable
 from ..units import si
 
 
@@ -75,6 +76,7 @@ def plain_table(columns: list[str], rows: list[list[str]], right: Iterable[str] 
     """Columns padded to their widest cell, a rule under the header (rich's SIMPLE_HEAD look):
     linear in the rows, where rich costs about a millisecond a row."""
     right = set(right)
+    rows = [[printable(cell) for cell in r] for r in rows]  # names and notes come from inputs
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
 
     def line(cells):
@@ -91,12 +93,62 @@ def layer_rows(result: CountResult, depth: int | None = None, expand: bool = Fal
     identical copies, its sub-rows per copy) unless ``expand``."""
     from ..count import runs
 
-    rows = result.layers if expand or result.collapsed is None else result.collapsed
+    rows = result.layers if expand else result.collapsed or collapse_identical(result.layers)
     out = []
     for r, m, _ in runs(rows):
         if depth is not None and r.depth > depth:
             continue
         out.append((r, m))
+    return out
+
+
+def collapse_identical(rows: list) -> list:
+    """Rows of a counted graph (a torch module, an ONNX file) with each run of identical
+    numbered siblings (``layers.0`` .. ``layers.31``: same kind, counts, output shape and
+    subtree) as one row with ``copies``, as a spec's repeats are: the text report then shows
+    ``0-31 (x32)`` once instead of 32 blocks."""
+    from dataclasses import replace
+
+    nodes: list[list] = []          # [row, children] in pre-order
+    stack: list[list] = []
+    for r in rows:
+        node = [r, []]
+        del stack[max(r.depth - 1, 0):]
+        (stack[-1][1] if stack else nodes).append(node)
+        stack.append(node)
+
+    sig_cache: dict[int, tuple] = {}
+
+    def sig(node) -> tuple:
+        key = id(node)
+        if key not in sig_cache:
+            r, kids = node
+            c = r.count
+            sig_cache[key] = (r.kind, c.params, c.active_params, c.forward_flops, c.other_flops,
+                              tuple(sorted(c.by_type.items())), r.output_shape, r.note,
+                              tuple((k[0].path.rpartition(".")[2], sig(k)) for k in kids))
+        return sig_cache[key]
+
+    out: list = []
+
+    def emit(node, copies: int) -> None:
+        r, kids = node
+        out.append(replace(r, copies=copies) if copies != 1 else r)
+        walk(kids, copies)
+
+    def walk(kids: list, copies: int) -> None:
+        i = 0
+        while i < len(kids):
+            j = i + 1
+            name = kids[i][0].path.rpartition(".")[2]
+            if name.isdigit():
+                while j < len(kids) and kids[j][0].path.rpartition(".")[2] == str(int(name) + j - i) \
+                        and sig(kids[j]) == sig(kids[i]):
+                    j += 1
+            emit(kids[i], copies * (j - i))
+            i = j
+
+    walk(nodes, 1)
     return out
 
 
@@ -138,12 +190,13 @@ def render(result: CountResult, depth: int | None = None, expand: bool = False) 
     if inputs:
         head.append(f"input: {inputs}" + (" (token ids)" if result.tokens else "")
                     + "; " + _forward_for(result))
-    parts = ["\n".join(head), render_layers(result, depth, expand), render_totals(result)]
+    parts = ["\n".join(printable(line) for line in head), render_layers(result, depth, expand),
+             render_totals(result)]
     pub = render_published(result)
     if pub:
         parts.append(pub)
     if result.notes:
-        shown = [f"  - {clip(n)}" for n in result.notes[:MAX_NOTES]]
+        shown = [f"  - {printable(clip(n))}" for n in result.notes[:MAX_NOTES]]
         if len(result.notes) > MAX_NOTES:
             shown.append(f"  ... and {len(result.notes) - MAX_NOTES:,} more notes (--json lists them)")
         parts.append("notes:\n" + "\n".join(shown))
@@ -158,6 +211,11 @@ def _forward_for(result: CountResult) -> str:
     if result.batch == 1 or result.source == "analytic":
         return "forward pass for one example, batch 1"
     return "forward pass on this input (no batch dimension recognised)"
+
+
+def _exact(v: float) -> str:
+    """An exact-column figure: a whole number as one (``43,098,112``), else one decimal."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.1f}"
 
 
 def totals(result: CountResult) -> list[tuple[str, str, str]]:
@@ -180,14 +238,14 @@ def totals(result: CountResult) -> list[tuple[str, str, str]]:
     pe = result.per_example()
     if pe:
         out.append((f"forward FLOPs per example (batch {result.batch})",
-                    flops_str(pe["forward_flops"]), f"{pe['forward_flops']:,.1f}"))
+                    flops_str(pe["forward_flops"]), _exact(pe["forward_flops"])))
         out.append(("other FLOPs per example", flops_str(pe["other_flops"]),
-                    f"{pe['other_flops']:,.1f}"))
+                    _exact(pe["other_flops"])))
     pt = result.per_token()
     if pt:
         label = (f"per token (T = {result.tokens})" if not result.batch or result.batch == 1
                  else f"per token ({result.tokens} tokens in the batch)")
-        out.append((label, flops_str(pt["forward_flops"]), f"{pt['forward_flops']:,.1f} FLOP"))
+        out.append((label, flops_str(pt["forward_flops"]), _exact(pt["forward_flops"]) + " FLOP"))
     if result.unknown_ops:
         out.append(("unknown ops (not counted)",
                     ", ".join(f"{k} x{v}" for k, v in sorted(result.unknown_ops.items())), ""))
@@ -209,7 +267,8 @@ def render_published(result: CountResult):
         body.append([r["key"], _fmt_pub(r["key"], r["published"]),
                      "-" if r["counted"] is None else _fmt_pub(r["key"], r["counted"]),
                      "-" if r["ratio"] is None else f"{r['ratio']:.4f}"])
-        sources.append(f"  {r['key']}: {clip(r['source'])}" + (f" ({clip(r['note'])})" if r.get("note") else ""))
+        sources.append(printable(f"  {r['key']}: {clip(r['source'])}"
+                                 + (f" ({clip(r['note'])})" if r.get("note") else "")))
     sets = result.extra.get("overrides")
     warn = ("not compared: these figures are for the published model, and the model counted "
             "is modified by --set " + ", ".join(f"{k}={v}" for k, v in sets.items()) + "\n"
@@ -256,7 +315,8 @@ _COMPARE = [
 
 
 def render_comparison(results: list[CountResult]) -> str:
-    t = _table("", *[r.name for r in results], right=[r.name for r in results])
+    names = [printable(r.name) for r in results]
+    t = _table("", *names, right=names)
     for label, fn in _COMPARE:
         t.add_row(label, *[fn(r) for r in results])
     return _to_text(t)

@@ -7,7 +7,11 @@ lambdas, comprehensions) is refused. Nothing is ever passed to Python's ``eval``
 
 Every value, intermediate ones included, must be finite and below
 :data:`~estimator.spec.limits.MAX_INT` in magnitude, so no expression (and no chain of
-variables squaring each other) can build a huge number.
+variables squaring each other) can build a huge number. Operations whose cost grows with
+their arguments are bounded *before* they run: ``**`` only when the result stays below the
+limit (estimated from the logarithms), ``round(x, n)`` only for ``|n| <=``
+:data:`MAX_ROUND_DIGITS` (Python's int ``round`` computes ``10**-n``: ``round(5, -10**9)``
+would run for hours), and every function takes the number of arguments it is defined for.
 """
 from __future__ import annotations
 
@@ -25,8 +29,40 @@ _BINOPS = {
     ast.Pow: operator.pow,
 }
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_FUNCS = {"min": min, "max": max, "ceil": math.ceil, "floor": math.floor, "round": round,
-          "int": int, "abs": abs}
+#: ``round(x, n)``: the most digits n may ask for, either way. Values stay below 2**63 < 10**19,
+#: so ``round(x, -20)`` is already 0 for every value: nothing useful lies past the limit.
+MAX_ROUND_DIGITS = 30
+
+
+def _round(x, n=None):
+    if n is None:
+        return round(x)
+    if isinstance(n, float):
+        if not n.is_integer():
+            raise ExprError(f"round(x, n): n must be a whole number, got {n!r}")
+        n = int(n)
+    if abs(n) > MAX_ROUND_DIGITS:
+        raise ExprError(f"round(x, {n}): n must be between -{MAX_ROUND_DIGITS} and "
+                        f"{MAX_ROUND_DIGITS} (the limit)")
+    return round(x, n)
+
+
+#: name -> (function, fewest arguments, most arguments)
+_FUNCS = {"min": (min, 2, 64), "max": (max, 2, 64), "ceil": (math.ceil, 1, 1),
+          "floor": (math.floor, 1, 1), "round": (_round, 1, 2), "int": (int, 1, 1),
+          "abs": (abs, 1, 1)}
+
+
+def _power(left, right, src: str):
+    """``left ** right`` only when its magnitude stays below MAX_INT (checked from the
+    logarithms before computing: ``10 ** 10 ** 9`` is refused, not computed)."""
+    if left == 0 and right < 0:
+        raise ExprError(f"division by zero (0 to a negative power) in {src!r}")
+    if abs(left) > 1 and right > 0 and right * math.log2(abs(left)) >= 63:
+        raise ExprError(f"power too large in {src!r}: the result would exceed 2**63 (the limit)")
+    if 0 < abs(left) < 1 and right < 0 and -right * math.log2(1 / abs(left)) >= 63:
+        raise ExprError(f"power too large in {src!r}: the result would exceed 2**63 (the limit)")
+    return left ** right  # |left| <= 1 or a small result: square-and-multiply, a few steps
 
 
 class ExprError(ValueError):
@@ -68,7 +104,7 @@ def evaluate(text: str, variables: Mapping[str, float]) -> int | float:
         raise ExprError(f"expression nested too deeply: {src!r}") from None
     except ExprError:
         raise
-    except (OverflowError, ValueError, TypeError) as err:  # float overflow, int(inf), complex
+    except (ArithmeticError, ValueError, TypeError) as err:  # float overflow, int(inf), complex
         raise ExprError(f"cannot evaluate {src!r}: {err}") from None
 
 
@@ -104,17 +140,20 @@ def _eval1(node: ast.AST, env: Mapping[str, float], src: str):
         left, right = _eval(node.left, env, src), _eval(node.right, env, src)
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
             raise ExprError(f"division by zero in {src!r}")
-        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
-            raise ExprError(f"power too large in {src!r}")
+        if isinstance(node.op, ast.Pow):
+            return _power(left, right, src)
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand, env, src))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
             and node.func.id in _FUNCS and not node.keywords:
+        fn, least, most = _FUNCS[node.func.id]
+        if not least <= len(node.args) <= most:
+            want = f"{least}" if least == most else f"{least} to {most}"
+            raise ExprError(f"{node.func.id}() takes {want} argument(s), got {len(node.args)} "
+                            f"in {src!r}")
         args = [_eval(a, env, src) for a in node.args]
-        if not args:
-            raise ExprError(f"{node.func.id}() needs arguments in {src!r}")
-        return _FUNCS[node.func.id](*args)
+        return fn(*args)
     raise ExprError(f"not allowed in an expression: {ast.unparse(node)!r} in {src!r} "
                     "(only numbers, variables, + - * / // % ** and min/max/ceil/floor/round/int/abs)")
 

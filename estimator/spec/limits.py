@@ -19,7 +19,14 @@ MAX_INT = 2 ** 63
 #: Totals (parameters, FLOPs) of one spec: ratios and SI figures are floats.
 MAX_TOTAL = 10 ** 300
 
-#: Distinct layers the analytic walk holds in memory (identical repeat copies count once).
+#: Bytes of a spec (or hardware table) file: a 100,000-layer spec is about 4 MB.
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+
+#: YAML nodes (scalars, mappings, lists) of one document, counted while parsing large ones.
+MAX_YAML_NODES = 2_000_000
+
+#: Distinct layers the analytic walk holds in memory (identical repeat copies count once);
+#: also the most items all ``layers:`` lists of a document may hold, counted while parsing.
 MAX_LAYERS = 100_000
 
 #: Per-layer rows expanded from repeats; past it the rows stay collapsed (``copies``).

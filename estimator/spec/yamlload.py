@@ -9,6 +9,13 @@ fast; the C parser keeps every node's line. The data is built in one pass over t
 nodes that refuses nesting deeper than :data:`~estimator.spec.limits.MAX_YAML_DEPTH` and
 aliases (``*name``) that would expand the document by more than
 :data:`~estimator.spec.limits.MAX_ALIAS_NODES` nodes (a "billion laughs" document).
+
+A file is read through :func:`estimator.safety.read_bytes`: a regular file of at most
+:data:`~estimator.spec.limits.MAX_SPEC_BYTES`. A document larger than
+:data:`PRECHECK_BYTES` is first streamed through the parser's events, which hold no tree, to
+count its nodes and layers (the items of every ``layers:`` list): one past
+:data:`~estimator.spec.limits.MAX_YAML_NODES` or :data:`~estimator.spec.limits.MAX_LAYERS`
+stops the load there, before a tree of millions of nodes is built.
 """
 from __future__ import annotations
 
@@ -18,8 +25,11 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import SpecError
-from .limits import MAX_ALIAS_NODES, MAX_YAML_DEPTH
+from ..errors import InputError, SpecError
+from .limits import MAX_ALIAS_NODES, MAX_LAYERS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+
+#: documents above this size are pre-counted from the parser's events (see the module doc)
+PRECHECK_BYTES = 256 * 1024
 
 
 class LineDict(dict):
@@ -98,7 +108,13 @@ def build(loader, root: yaml.Node):
             fn = loader.yaml_constructors.get(node.tag)
             if fn is None or node.tag in (_MAP, _SEQ):
                 raise _refuse(node)
-            obj = fn(loader, node)
+            try:
+                obj = fn(loader, node)
+            except (ValueError, OverflowError) as err:  # a 5001-digit int, a bad timestamp
+                why = ("an integer of more than 4,300 digits (Python's limit for reading "
+                       "numbers)" if "digits" in str(err) else f"unreadable {node.tag.rsplit(':', 1)[-1]}")
+                raise SpecError(f"cannot read this value: {why}",
+                                line=node.start_mark.line + 1) from None
         elif isinstance(node, yaml.MappingNode):
             if node.tag != _MAP:
                 raise _refuse(node)
@@ -144,10 +160,53 @@ def paused_gc():
             gc.enable()
 
 
+def precount(text: str) -> None:
+    """Stream the parser's events (no tree is built) counting nodes and layers, the items of
+    every list under a ``layers:`` key; SpecError at the first one past its limit."""
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    stack: list[list] = []  # ["m", next is a key, last key] or ["s", items are layers]
+    nodes = layers = 0
+    for ev in yaml.parse(text, Loader=_Loader):
+        t = type(ev)
+        if t in ends:
+            stack.pop()
+            continue
+        if t not in (scalar, alias, map_start, seq_start):
+            continue
+        nodes += 1
+        if nodes > MAX_YAML_NODES:
+            raise SpecError(f"more than {MAX_YAML_NODES:,} YAML nodes (the limit)",
+                            line=ev.start_mark.line + 1)
+        under_layers = False
+        if stack:
+            top = stack[-1]
+            if top[0] == "m":
+                if top[1]:  # a key
+                    top[1], top[2] = False, ev.value if t is scalar else None
+                    if t is scalar or t is alias:
+                        continue
+                else:       # a value
+                    top[1] = True
+                    under_layers = top[2] == "layers"
+            elif top[1]:
+                layers += 1
+                if layers > MAX_LAYERS:
+                    raise SpecError(f"more than {MAX_LAYERS:,} layers (the limit)",
+                                    line=ev.start_mark.line + 1)
+        if t is map_start:
+            stack.append(["m", True, None])
+        elif t is seq_start:
+            stack.append(["s", under_layers])
+
+
 def load_yaml_text(text: str, file: str | None = None):
     if not text.strip():
         raise SpecError("empty file: a spec needs at least name, input and layers", file=file)
     try:
+        if len(text) > PRECHECK_BYTES:
+            precount(text)
         with paused_gc():
             return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except SpecError as err:
@@ -165,16 +224,15 @@ def load_yaml_text(text: str, file: str | None = None):
                         file=file) from None
 
 
-def load_yaml_file(path: str | Path):
-    p = Path(path)
-    if not p.exists():
-        raise SpecError("no such file", file=str(path))
-    if p.is_dir():
-        raise SpecError("is a directory, not a spec file", file=str(path))
+def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_SPEC_BYTES):
+    """The data of a YAML file: a regular file of at most ``max_bytes`` (no device, FIFO or
+    folder), read whole, then :func:`load_yaml_text`."""
+    from ..safety import read_bytes
+
     try:
-        raw = p.read_bytes()
-    except OSError as err:
-        raise SpecError(f"cannot read: {err.strerror}", file=str(path)) from None
+        raw = read_bytes(path, max_bytes=max_bytes, what="spec file")
+    except InputError as err:
+        raise SpecError(err.message, file=err.file) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
