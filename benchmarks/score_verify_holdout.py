@@ -104,7 +104,7 @@ def flags_of(record) -> list:
             return flagged
     flags = _get(record, "flags")
     if flags:
-        return list(flags)
+        return [{"code": f, "message": ""} if isinstance(f, str) else f for f in flags]
     return [{"code": c, "message": ""} for c in (_get(record, "codes") or [])]
 
 
@@ -173,9 +173,16 @@ def row_key(row: dict) -> str:
 
 
 def score(records, sample: list[dict], holdout: list[dict]) -> dict:
-    if len(records) != len(sample):
+    rows = [_get(r, "row") for r in records]
+    if all(isinstance(n, int) and 1 <= n <= len(sample) for n in rows) and \
+            len(set(rows)) == len(rows):
+        at = {n - 1: r for n, r in zip(rows, records)}   # records say their 1-based data row
+    elif len(records) == len(sample):
+        at = dict(enumerate(records))                    # one record per row, in order
+    else:
         raise SystemExit(f"score_verify_holdout: verify returned {len(records)} records for "
-                         f"{len(sample)} rows of the sample; cannot pair them")
+                         f"{len(sample)} rows of the sample, without row numbers; cannot "
+                         "pair them")
     by_key: dict[str, list[int]] = {}
     for i, r in enumerate(sample):
         by_key.setdefault(row_key(r), []).append(i)
@@ -191,7 +198,10 @@ def score(records, sample: list[dict], holdout: list[dict]) -> dict:
             raise SystemExit(f"score_verify_holdout: holdout row {h['row_key']!r} matches "
                              f"{len(idx)} rows of the sample")
         i = idx[0]
-        rec, row = records[i], sample[i]
+        if i not in at:
+            raise SystemExit(f"score_verify_holdout: no record for data row {i + 1} "
+                             f"({h['row_key']!r})")
+        rec, row = at[i], sample[i]
         model = " ".join(str(_get(rec, "model") or "").split())
         if model != " ".join(row["Model"].split()):
             raise SystemExit(f"score_verify_holdout: record {i + 1} is {model!r}, the sample "

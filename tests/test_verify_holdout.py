@@ -105,3 +105,17 @@ def test_score_counts_tp_fp_unknowable_and_missed():
     assert [(t["row_key"][0], t["figure"]) for t in s["missed"]] == [("A", "params")]
     assert s["precision"] == 1 / 3  # 1 TP / (1 TP + 2 FP)
     assert s["recall"] == 1 / 2     # 1 of the 2 errors judged (A params, B finetune)
+
+
+def test_score_pairs_records_by_their_row_number_and_reads_code_strings():
+    sample = [{"Model": m, "Publication date": "2020-01-01", "Parameters": "1e9",
+               "Training compute (FLOP)": "", "Finetune compute (FLOP)": "",
+               "Training hardware": ""} for m in ("A", "B")]
+    holdout = [{"row_key": "B | 2020-01-01", "data_row": "2", "params_judgement": "error",
+                "compute_judgement": "", "finetune_judgement": "", "hardware_judgement": "",
+                "reason": "r"}]
+    # only B's record, carrying its 1-based row; its flags as bare code strings
+    records = [{"model": "B", "row": 2, "flags": ["params-mismatch"]}]
+    s = scorer.score(records, sample, holdout)
+    assert [(t["row_key"][0], t["figure"]) for t in s["tp"]] == [("B", "params")]
+    assert s["precision"] == 1.0 and s["recall"] == 1.0  # 1 TP, 0 FP, 1 error judged
