@@ -209,13 +209,14 @@ class HardwareResolver:
                 acc = self._same_peaks(name, err)
                 if acc is None:
                     mentions.append({"name": name, "id": None})
-                    near = self._near(name)
+                    near = None if "could mean" in err.message else self._near(name)
                     if near is not None:
                         problems.append(f"{printable(name)!r} is not in the accelerator table "
                                         f"and nearly matches {near.id} ({near.name}): misspelt?")
                         code = "unknown-hardware"
                     elif "could mean" in err.message:
-                        problems.append(printable(err.message.removeprefix("hardware: ")))
+                        problems.append(printable(err.message.removeprefix("hardware: "))
+                                        + " (entries with different peaks)")
                     else:
                         problems.append(f"{printable(name)!r} is not in the accelerator table "
                                         "(a gap of the table, not of the row)")

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from ..cells import fmt
 from ..matching import FILE_BASE_MARGIN
-from .params import compare, rounds_to
+from .params import compare
 
 COMPUTE_MARGIN = 1.1
 # the row says its architecture is not the base model's
@@ -66,8 +66,7 @@ def run(r, ctx) -> None:
                              what=f"its base model {base.counted.name}", independent=True)
         else:
             ratio = p / base.params
-            ok = (abs(ratio - 1) <= FILE_BASE_MARGIN or rounds_to(base.params, p)
-                  or rounds_to(p, base.params))
+            ok = abs(ratio - 1) <= FILE_BASE_MARGIN
             status = "ok" if ok else "mismatch"
             if ok:
                 r.add("base-model", "ok", f"Parameters {fmt(p)} equal those of its base model "

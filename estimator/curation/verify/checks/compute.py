@@ -205,6 +205,15 @@ def run(r, ctx) -> None:
                  independent=independent, source=source)
         return
     # Epochs blank: the implied passes over the dataset
+    if counted is not None and counted.moe and unit == "tokens" and per_token is None \
+            and abs(c / (6 * counted.params * d) - 1) <= MOE_MATCH:
+        target = unit_work * d
+        r.add("compute", "flagged", f"{label} {fmt(c)} FLOP equals 6 x TOTAL parameters "
+              f"({counted.params:,}) x {fmt(d)} tokens; an MoE's 6·N·D uses the active "
+              f"{counted.active_params:,}: {fmt(target)} FLOP per pass", code="moe-total-as-active",
+              submitted=c, recomputed=target, ratio=c / target, independent=True,
+              arithmetic=f"6 x {counted.active_params:,} x {fmt(d)} = {fmt(target)}")
+        return
     if _GENERATED.search(r.text("domain")):
         r.add("compute", "not-checkable", f"a {r.text('domain')} system learns from data it "
               "generates (games, episodes, steps): its dataset size does not fix a number of "

@@ -73,6 +73,12 @@ def compare(r, counted, p: float, *, name: str, what: str, independent: bool = T
         r.add(name, "ok", f"Parameters {fmt(p)} match the count of {what} ({n:,}) within 1 %",
               **base)
         return "ok"
+    pub = (counted.published.get("params") or {}).get("value")
+    why = counted.discrepancy.get("params")
+    if pub and why and abs(p / pub - 1) <= TOLERANCE:
+        r.add(name, "ok", f"Parameters {fmt(p)} match the published {fmt(pub)} of "
+              f"{counted.name}; the count ({n:,}) differs, explained: {why}", **base)
+        return "ok"
     if rounds_to(n, p):
         k = significant_digits(p)
         r.add(name, "ok", f"Parameters {fmt(p)} are the count of {what} ({n:,}) rounded to "
@@ -82,12 +88,6 @@ def compare(r, counted, p: float, *, name: str, what: str, independent: bool = T
     if label and abs(ratio - 1) <= 0.10:
         r.add(name, "ok", f"Parameters {fmt(p)} are the nominal size {label} its name states; "
               f"the count of {what} is {n:,} ({ratio - 1:+.1%})", **base)
-        return "ok"
-    pub = (counted.published.get("params") or {}).get("value")
-    why = counted.discrepancy.get("params")
-    if pub and why and abs(p / pub - 1) <= TOLERANCE:
-        r.add(name, "ok", f"Parameters {fmt(p)} match the published {fmt(pub)} of "
-              f"{counted.name}; the count ({n:,}) differs, explained: {why}", **base)
         return "ok"
     if counted.moe and abs(p / counted.active_params - 1) <= TOLERANCE:
         r.add(name, "flagged", f"Parameters {fmt(p)} equal the ACTIVE parameters of "
