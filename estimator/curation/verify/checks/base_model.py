@@ -10,7 +10,8 @@ other rows of the same file (the base model's own row, which Epoch's export ofte
   size or the two rows' parameters agree within 15 % ("InternLM" names a family of sizes). A difference is a flag
   (``base-model-mismatch``) unless the row says the architecture changed: adapters, LoRA, a
   vision encoder or projector added, pruning, distillation, depth up-scaling, expert
-  up-cycling, merged models, several base models; those rows say the check needs the added
+  up-cycling, merged models, several models combined ("two GPT-J and a DeBERTa"), several
+  base models; those rows say the check needs the added
   parameters.
 * **Compute.** Epoch's Training compute of a fine-tune includes its base's pretraining. A
   total below the base's own training compute (by more than 10 %) with no Finetune compute
@@ -30,7 +31,8 @@ COMPUTE_MARGIN = 1.1
 # the row says its architecture is not the base model's
 _CHANGED = re.compile(r"adapter|lora\b|q-?lora|prun|distil|up-?scal|upcycl|up-cycl|expan|"
                       r"merg|vision|visual|image|encoder|projector|added|adding|extend|"
-                      r"\+|initiali[sz]|grow|stack|modif|head|layers? (?:added|removed)",
+                      r"\+|initiali[sz]|grow|stack|modif|head|layers? (?:added|removed)|"
+                      r"\btwo\b|\bthree\b|ensemble|combin|consists of|in total|backbone",
                       re.I)
 
 

@@ -4,8 +4,8 @@
   bound`` is ``compute-outside-bounds``.
 * **What a datapoint is.** 6·N·D needs tokens. Datapoints count tokens for language rows
   (every ``Domain`` listed is Language or Mathematics, or the dataset column is named in
-  tokens), unless the dataset notes say the datapoints are image-text pairs, images, videos,
-  episodes, games or protein sequences. Otherwise 6·N·D is not a check; a matched spec of a
+  tokens), unless the dataset notes count image-text pairs, images, videos, episodes, games,
+  sequences, reviews, documents, sentences or examples (and never tokens). Otherwise 6·N·D is not a check; a matched spec of a
   non-sequence model counts 3 x forward x examples instead.
 * **N.** The parameters; for a mixture of experts the ACTIVE ones: the catalog's count, the
   ``Active parameters`` column, or the figure the name ("-A22B") or notes ("39B activated")
@@ -15,7 +15,9 @@
 * **D and the passes.** ``Training dataset size`` is the dataset, not what the run saw. With
   ``Epochs`` (or epochs / tokens trained that the notes state, shown as read from the notes)
   the compute is compared with the count within a factor 2 (10 for a figure read from the
-  notes, which often describe several stages or runs) (``compute-vs-6nd``,
+  notes, which often describe several stages or runs, and for a compute whose estimation method
+  combines operation counting with the hardware method, often their geometric mean)
+  (``compute-vs-6nd``,
   ``compute-vs-counting``, a factor 10^3/10^6/10^9 ``unit-slip``). With ``Epochs`` blank
   (unknown, not 1) the implied number of passes is solved for and shown; only what no training
   could be is flagged (``implausible-passes``: below 1/100 of a pass, or above 10,000 passes);
@@ -44,7 +46,9 @@ _GENERATED = re.compile(r"games|robotics", re.I)
 _NOT_TOKENS = re.compile(r"image[- ]text pairs?|text[- ]image pairs?|\bpairs\b|\bimages\b|"
                          r"\bvideos?\b|\bclips\b|\bepisodes\b|\bgames\b|\bframes\b|"
                          r"protein sequences|\bsequences\b|\bmolecules\b|\bstructures\b|"
-                         r"\bsamples\b|\butterances\b|hours of (?:audio|speech)", re.I)
+                         r"\bsamples\b|\butterances\b|hours of (?:audio|speech)|\breviews?\b|"
+                         r"\bdocuments\b|\bsentences\b|\bexamples\b|\barticles\b|"
+                         r"\bquestions\b|\bdialogues\b|\bconversations\b", re.I)
 _SHARED = re.compile(r"\balbert\b|shar(?:ed|ing) (?:weights|parameters|layers)|"
                      r"(?:weight|parameter|cross-layer)[- ]sharing|universal transformer", re.I)
 
@@ -69,15 +73,18 @@ def counts_tokens(r) -> tuple[bool, str]:
 def _compare(r, c: float, target: float, *, code: str, what: str, arithmetic: str,
              independent: bool, source=None) -> None:
     ratio = c / target
-    factor = NOTES_FACTOR if source == "notes" else COMPUTE_FACTOR
+    combined = "operation counting" in r.method and "hardware" in r.method
+    factor = NOTES_FACTOR if source == "notes" or combined else COMPUTE_FACTOR
     nums = dict(submitted=c, recomputed=target, ratio=ratio, arithmetic=arithmetic,
                 independent=independent, source=source)
     dep = "" if independent else " (not independent: the row's own figures by the formula it used)"
     if 1 / factor <= ratio <= factor:
-        if source == "notes" and not 1 / COMPUTE_FACTOR <= ratio <= COMPUTE_FACTOR:
+        if factor > COMPUTE_FACTOR and not 1 / COMPUTE_FACTOR <= ratio <= COMPUTE_FACTOR:
+            why = ("figures read from notes (which describe several runs or stages)"
+                   if source == "notes" else "a compute that combines operation counting with "
+                   "the hardware method (often their geometric mean)")
             r.add("compute", "plausible", f"compute {fmt(c)} FLOP is {ratio:#.3g}x {what} "
-                  f"({fmt(target)}): within the factor {NOTES_FACTOR:g} allowed for figures read "
-                  "from notes (which describe several runs or stages)", **nums)
+                  f"({fmt(target)}): within the factor {NOTES_FACTOR:g} allowed for {why}", **nums)
             return
         r.add("compute", "ok", f"compute {fmt(c)} FLOP is {ratio:#.3g}x {what} "
               f"({fmt(target)}){dep}", **nums)

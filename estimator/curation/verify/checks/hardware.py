@@ -10,6 +10,8 @@
   ``train`` and ``compute``): above 1 at the best peak is ``impossible-utilisation``, outside
   the plausible range ``suspicious-utilisation``; the other reading of the quantity (boards
   of this chip, chips of this board) that fits is ``board-as-chips``;
+* a compute the row estimated by the hardware method is judged only for impossibility unless the
+  row states its Numerical format: it already embodies an assumed utilisation and peak;
 * a utilisation below the range is expected of Games / Robotics systems (simulation time):
   shown as plausible, not flagged;
 * independence: when the row's ``Training compute estimation method`` is "Hardware", its
@@ -145,6 +147,11 @@ def run(r, ctx) -> None:
         r.add("hardware", "flagged", f"{why} ({label}); possible only at the part's best dense "
               f"peak (utilisation {fmt_utilisation(iu_best)})", code="suspicious-utilisation",
               **nums)
+        return
+    if verdict == "suspicious" and not independent and not r.text("precision"):
+        r.add("hardware", "plausible", f"{why} ({label}); the row's compute was itself estimated "
+              "from these cells with a utilisation and a peak it assumed, so only an impossible "
+              "figure would be a finding", **nums)
         return
     if verdict == "suspicious" and iu.central < SUSPICIOUS_LOW and _SIMULATION.search(r.text("domain")):
         r.add("hardware", "plausible", f"{why} ({label}); expected of a {r.text('domain')} system, "

@@ -1,6 +1,7 @@
 """Check: figures that cannot be real, whatever else the row says.
 
-* zero or negative counts (a Finetune compute of 0 is read as "no fine-tune", not flagged);
+* zero or negative counts (a Finetune compute of 0 is read as "no fine-tune", a dataset size of
+  0 as "no corpus", as search and self-play systems state them: not flagged);
 * a FLOP cell holding a single digit (fewer than 10 FLOP: no training run of any system does
   so little; the smallest in Epoch's data is Shannon's Theseus, 1950, at 40 FLOP). The
   spreadsheet kept the mantissa and lost the exponent: the message quotes the figure the
@@ -31,8 +32,8 @@ def run(r, ctx) -> None:
         v = r.num(f)
         if v is None:
             continue
-        if f == "finetune_compute" and v == 0:
-            r.rec.notes.append("Finetune compute 0 read as: no fine-tune compute")
+        if f in ("finetune_compute", "dataset") and v == 0:
+            r.rec.notes.append(f"{WHAT[f]} 0 read as: none (no fine-tune; no training corpus)")
             r.v[f] = None
             continue
         if v <= 0:
