@@ -107,7 +107,7 @@ def _bounds(r) -> None:
               f"row's own bounds [{fmt(lo) if lo else '-'}, {fmt(hi) if hi else '-'}]",
               code="compute-outside-bounds", submitted=c, low=lo, high=hi)
     else:
-        r.add("compute-bounds", "ok", f"Training compute {fmt(c)} FLOP lies within the row's "
+        r.add("compute-bounds", "plausible", f"Training compute {fmt(c)} FLOP lies within the row's "
               f"own bounds [{fmt(lo) if lo else '-'}, {fmt(hi) if hi else '-'}] (not "
               "independent: the row's own figures)", submitted=c, low=lo, high=hi)
 
