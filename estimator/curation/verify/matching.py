@@ -133,7 +133,14 @@ def resolve_spec(named: str, roots: list) -> Path:
     if not roots:
         raise InputError(f"the spec {printable(named)!r} the row names cannot be looked up: no "
                          "folder is allowed (verify a file, or pass --specs-dir)")
-    p = resolve_inside(named, roots, what="the spec the row names")
+    if Path(named).is_absolute():
+        p = resolve_inside(named, roots, what="the spec the row names")
+    else:   # relative: the first allowed folder that holds it (existence inside them only)
+        inside = [resolve_inside(named, [root], what="the spec the row names") for root in roots]
+        p = next((q for q in inside if q.exists()), inside[0])
+    if not p.exists():
+        raise InputError(f"the spec {printable(named)!r} the row names is not in the folders it "
+                         "may name")
     read_bytes(p, max_bytes=SPEC_MAX_BYTES, what="spec")   # regular file, size limit
     return p
 
