@@ -369,3 +369,35 @@ def test_judged_subset_precision():
     assert len(judged) >= 40 and right / len(judged) >= 0.9
     flagged = [r for r in recs if r.verdict == "flagged"]
     assert len(flagged) == len(judged)     # every flag of the sample has been judged
+
+
+def test_family_variants_match_through_the_catalog_api_only(monkeypatch):
+    """Matching goes through catalog.lookup alone, so entries the catalog gains (family
+    variants with ``.variant``) are matched without a change here: a stand-in catalog."""
+    from types import SimpleNamespace
+
+    from estimator.curation.catalog import normalise
+    from estimator.curation.verify import matching
+
+    variant = SimpleNamespace(name="Acme-LM 7B", variant="7B", aliases=(), params=7_000_123_456,
+                              active_params=7_000_123_456, forward_flops=14_000_246_912,
+                              domain="language", published={})
+    asked = []
+
+    def lookup(name):
+        asked.append(name)
+        return variant if normalise(name) == "acmelm7b" else None
+
+    monkeypatch.setattr(matching, "lookup", lookup)
+    recs = verify([{"Model": "Acme-LM-7B-Instruct", "Parameters": "7.0e9"},
+                   {"Model": "Acme-LM-7B-Chat", "Parameters": "7.5e9"},
+                   {"Model": "Acme-LM-7B-Instruct", "Parameters": "7.0e9"}])
+    # 7.0e9 is within 1 % of the count 7,000,123,456; 7.5e9 is 7.1 % off (and not the nominal 7B)
+    assert [(r.verdict, r.codes) for r in recs] == [("verified", []),
+                                                    ("flagged", ["params-mismatch"]),
+                                                    ("verified", [])]
+    assert recs[0].matched == {"entry": "Acme-LM 7B", "variant": "7B",
+                               "rule": "name without a post-training suffix (same weights)",
+                               "looked_up": "Acme-LM-7B"}
+    # each distinct name looked up once per run: the repeated row asked nothing new
+    assert asked.count("Acme-LM-7B-Instruct") == 1

@@ -286,7 +286,7 @@ class Counted:
 
     @property
     def published_compute(self) -> Optional[float]:
-        return (self.published.get("training_compute") or {}).get("value")
+        return published_value(self.published, "training_compute")
 
     @property
     def flops_per_param(self) -> Optional[float]:
@@ -296,13 +296,26 @@ class Counted:
         return per / self.active_params if self.active_params else None
 
 
+def published_value(published: dict, key: str) -> Optional[float]:
+    """A published figure, whether stored as {'value': x, 'source': ...} or as a number."""
+    v = (published or {}).get(key)
+    if isinstance(v, dict):
+        v = v.get("value")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def from_entry(entry, how: str) -> Counted:
-    result = entry.result
+    """A catalog Entry (or a family variant of one) as the checks need it; only the catalog's
+    public attributes are relied on (name, params, active_params, forward_flops, domain,
+    published), the rest read when present."""
+    result = getattr(entry, "result", None)
+    tokens = getattr(entry, "tokens_per_example", None) or getattr(result, "tokens", None)
     return Counted(name=entry.name, source=f"catalog: {entry.name} ({how})", result=result,
                    params=int(entry.params), active_params=int(entry.active_params),
-                   forward_flops=int(entry.forward_flops),
-                   tokens=getattr(result, "tokens", None), domain=entry.domain,
-                   published=dict(entry.published or {}), discrepancy=dict(entry.discrepancy or {}))
+                   forward_flops=int(entry.forward_flops), tokens=tokens,
+                   domain=getattr(entry, "domain", None),
+                   published=dict(getattr(entry, "published", None) or {}),
+                   discrepancy=dict(getattr(entry, "discrepancy", None) or {}))
 
 
 _SPEC_CACHE: dict = {}

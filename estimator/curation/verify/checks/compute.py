@@ -98,6 +98,21 @@ def _compare(r, c: float, target: float, *, code: str, what: str, arithmetic: st
           f"({fmt(target)})", code=code, **nums)
 
 
+def _total_as_active(r, c: float, counted, tokens: float, label: str, applies: bool) -> bool:
+    """Flag an MoE whose compute equals 6 x TOTAL parameters x tokens (within 10 %): the total
+    used where the active count belongs. True when flagged."""
+    if not (applies and counted is not None and counted.moe
+            and abs(c / (6 * counted.params * tokens) - 1) <= MOE_MATCH):
+        return False
+    target = 6 * counted.active_params * tokens
+    r.add("compute", "flagged", f"{label} {fmt(c)} FLOP equals 6 x TOTAL parameters "
+          f"({counted.params:,}) x {fmt(tokens)} tokens; an MoE's 6·N·D uses the active "
+          f"{counted.active_params:,}: {fmt(target)} FLOP", code="moe-total-as-active",
+          submitted=c, recomputed=target, ratio=c / target, independent=True,
+          arithmetic=f"6 x {counted.active_params:,} x {fmt(tokens)} = {fmt(target)}")
+    return True
+
+
 def _bounds(r) -> None:
     c, lo, hi = r.num("compute"), r.num("compute_low"), r.num("compute_high")
     if c is None or (lo is None and hi is None):
@@ -199,27 +214,14 @@ def run(r, ctx) -> None:
                      else f"{fmt(d)} {unit} x {fmt(epochs)} epochs"
                      + (" (epochs read from the notes)" if source == "notes" else ""))
         target = unit_work * seen
-        if counted is not None and counted.moe and unit == "tokens" and per_token is None \
-                and abs(c / (6 * counted.params * seen) - 1) <= MOE_MATCH:
-            r.add("compute", "flagged", f"{label} {fmt(c)} FLOP equals 6 x TOTAL parameters "
-                  f"({counted.params:,}) x {fmt(seen)} tokens; an MoE's 6·N·D uses the active "
-                  f"{counted.active_params:,}: {fmt(target)} FLOP", code="moe-total-as-active",
-                  submitted=c, recomputed=target, ratio=c / target, independent=True,
-                  arithmetic=f"6 x {counted.active_params:,} x {fmt(seen)} = {fmt(target)}")
+        if _total_as_active(r, c, counted, seen, label, unit == "tokens" and per_token is None):
             return
         _compare(r, c, target, code=code, what=f"{formula} x {seen_text}",
                  arithmetic=f"{formula} x {seen_text} = {fmt(target)} FLOP",
                  independent=independent, source=source)
         return
     # Epochs blank: the implied passes over the dataset
-    if counted is not None and counted.moe and unit == "tokens" and per_token is None \
-            and abs(c / (6 * counted.params * d) - 1) <= MOE_MATCH:
-        target = unit_work * d
-        r.add("compute", "flagged", f"{label} {fmt(c)} FLOP equals 6 x TOTAL parameters "
-              f"({counted.params:,}) x {fmt(d)} tokens; an MoE's 6·N·D uses the active "
-              f"{counted.active_params:,}: {fmt(target)} FLOP per pass", code="moe-total-as-active",
-              submitted=c, recomputed=target, ratio=c / target, independent=True,
-              arithmetic=f"6 x {counted.active_params:,} x {fmt(d)} = {fmt(target)}")
+    if _total_as_active(r, c, counted, d, label, unit == "tokens" and per_token is None):
         return
     if _GENERATED.search(r.text("domain")):
         r.add("compute", "not-checkable", f"a {r.text('domain')} system learns from data it "

@@ -13,6 +13,7 @@ import math
 import re
 
 from ..cells import fmt
+from ..matching import published_value
 
 TOLERANCE = 0.01
 SLIP_EXPONENTS = (-9, -6, -3, 3, 6, 9)
@@ -73,7 +74,7 @@ def compare(r, counted, p: float, *, name: str, what: str, independent: bool = T
         r.add(name, "ok", f"Parameters {fmt(p)} match the count of {what} ({n:,}) within 1 %",
               **base)
         return "ok"
-    pub = (counted.published.get("params") or {}).get("value")
+    pub = published_value(counted.published, "params")
     why = counted.discrepancy.get("params")
     if pub and why and abs(p / pub - 1) <= TOLERANCE:
         r.add(name, "ok", f"Parameters {fmt(p)} match the published {fmt(pub)} of "
