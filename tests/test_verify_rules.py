@@ -401,3 +401,28 @@ def test_family_variants_match_through_the_catalog_api_only(monkeypatch):
                                "looked_up": "Acme-LM-7B"}
     # each distinct name looked up once per run: the repeated row asked nothing new
     assert asked.count("Acme-LM-7B-Instruct") == 1
+
+
+@needs_sample
+@pytest.mark.parametrize("model, verdict, why", [
+    # compute-vs-6nd must not fire on a compute that combines two methods (geometric mean)
+    ("Transformer-XL + RMT", "consistent", "operation counting and hardware combined"),
+    ("DARTS", "consistent", "operation counting and hardware combined"),
+    # suspicious-utilisation must not fire on a hardware-method compute without a stated
+    # format (SeqVec assumed fp32 and 0.3), nor on a reinforcement learner (DreamerV3)
+    ("SeqVec", "not-checkable", "hardware method, no numerical format"),
+    ("DreamerV3", "not-checkable", "simulation time"),
+    # impossible-utilisation must not fire on GPT-3: 0.196 of 10,000 V100
+    ("GPT-3 175B (davinci)", "verified", "plausible hardware"),
+    # implausible-value must not fire on a dataset of 0 datapoints (no corpus: FunSearch)
+    ("FunSearch", "not-checkable", "zero read as none"),
+    # params-mismatch must not fire on rounded or nominal sizes
+    ("Mistral 7B", "verified", "7e9 is 7,241,732,096 rounded"),
+    ("GPT-2 (1.5B)", "verified", "1.5B is the nominal size its name states"),
+    ("PaLM (540B)", "verified", "within 1 %"),
+    # implausible-passes must not fire on a self-play system's generated data
+    ("AlphaZero", "not-checkable", "games: passes not judged"),
+])
+def test_flag_rules_do_not_fire_on_these_real_rows(model, verdict, why):
+    _, rec = real(model)
+    assert (rec.verdict, rec.codes) == (verdict, []), why
