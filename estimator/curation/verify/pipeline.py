@@ -47,6 +47,26 @@ class Run:
             self._counted[key] = from_entry(match.entry, match.how)
         return self._counted[key]
 
+    def _chain(self, own, rowno: int, depth: int = 3):
+        """The catalog entry a chain of fine-tunes in this file leads to (Med-PaLM -> Flan-PaLM
+        540B -> PaLM (540B)), when every step keeps the parameters within 15 %."""
+        seen = {rowno}
+        while own is not None and depth > 0 and own[0] not in seen:
+            seen.add(own[0])
+            cells = own[1]
+            bases = split_bases(str(cells.get("base_model") or ""))
+            if len(bases) != 1:
+                return None
+            m = self.catalog.match(bases[0])
+            p = _number(cells.get("params"))
+            if m is not None:
+                return m if p and abs(p / m.entry.params - 1) <= FILE_BASE_MARGIN else None
+            nxt = self.index.find(bases[0], exclude=own[0])
+            if nxt is None or not same_model(bases[0], p, _number(nxt[1].get("params"))):
+                return None
+            own, depth = nxt, depth - 1
+        return None
+
     def base(self, r: Row, rowno: int) -> Optional[Base]:
         bases = split_bases(r.text("base_model"))
         if not bases:
@@ -57,6 +77,10 @@ class Run:
             own = self.index.find(name, exclude=rowno)
             if m is None and own is None:
                 continue
+            chained = False
+            if m is None:   # the base's own row may name its base: the same weights, one step up
+                m = self._chain(own, rowno)
+                chained = m is not None
             counted = self.counted(m) if m is not None else None
             cells = own[1] if own else {}
             if counted is None and not same_model(name, r.num("params"), _number(cells.get("params"))):
@@ -68,7 +92,8 @@ class Run:
             params = counted.params if counted else _number(cells.get("params"))
             compute = ((counted.published_compute if counted else None)
                        or _number(cells.get("compute")))
-            how = (f"catalog: {counted.name} ({m.how})" if counted else f"row {own[0]}")
+            how = ("chain" if chained else f"catalog: {counted.name} ({m.how})" if counted
+                   else f"row {own[0]}")
             found.append(Base(name=name, params=params, compute=compute, counted=counted,
                               row=own[0] if own else None, how=how))
         if not found:

@@ -3,6 +3,8 @@
 The ``Base model`` cell is resolved against the catalog (the matching rules) and against the
 other rows of the same file (the base model's own row, which Epoch's export often holds). Then:
 
+* **Chains.** A base model's own row may name its base: Med-PaLM -> Flan-PaLM 540B (a row) ->
+  PaLM (540B) (the catalog), each step keeping the parameters within 15 %.
 * **Parameters.** A fine-tune keeps its base model's weights: its Parameters should equal the
   base's count (catalog: independent; within 1 % or as rounded) or the base row's Parameters
   (the file: not independent, so "consistent"; within 15 %, since both rows often hold rounded
@@ -64,8 +66,10 @@ def run(r, ctx) -> None:
     if p is not None and base.params:
         independent = base.counted is not None
         if base.counted is not None:
-            status = compare(r, base.counted, p, name="base-model",
-                             what=f"its base model {base.counted.name}", independent=True)
+            what = (f"its base model {base.name} (row {base.row}, itself a fine-tune of "
+                    f"{base.counted.name})" if base.how == "chain"
+                    else f"its base model {base.counted.name}")
+            status = compare(r, base.counted, p, name="base-model", what=what, independent=True)
         else:
             ratio = p / base.params
             ok = abs(ratio - 1) <= FILE_BASE_MARGIN
