@@ -124,7 +124,7 @@ def test_cli_table_summary_and_flagged_rows(cli):
     code, out, err = cli("verify", SAMPLE)
     assert code == 0 and err == ""
     assert "Rows read: 17   verified: 5   consistent: 1   flagged: 9   not checkable: 2" in out
-    assert "Parameters recounted for 8 of 17 rows with a parameters figure (47%)" in out
+    assert "Parameters recounted for 8 of 17 rows with a Parameters figure (47%)" in out
     assert "[board-as-chips]" in out and "Giant-Claim 7B" in out
     assert "Chat-FT 13B v2" not in out  # not flagged, so not listed
 

@@ -43,7 +43,7 @@ def _checks_run(rec) -> str:
 def summary_lines(s: dict) -> list[str]:
     out = [f"Rows read: {s['rows']}   verified: {s['verified']}   consistent: {s['consistent']}   "
            f"flagged: {s['flagged']}   not checkable: {s['not_checkable']}",
-           s["params_recounted_text"].capitalize()
+           s["params_recounted_text"][:1].upper() + s["params_recounted_text"][1:]
            + (f" ({s['params_recounted'] / s['rows_with_params']:.0%})" if s["rows_with_params"] else "")]
     if s["flagged_by_code"]:
         out.append("Flagged by code: " + ", ".join(f"{c} {n}" for c, n in s["flagged_by_code"].items()))
