@@ -9,6 +9,13 @@ runs; the ratio is to ``python -c "import csv"`` start-up on the same machine.
 
     python benchmarks/bench_verify.py                 # writes benchmarks/data/submissions-2000.csv
     python benchmarks/bench_verify.py --rows 2000 --repeat 5
+    python benchmarks/bench_verify.py --sample        # the measures of issue 18 on the shared sample
+
+``--sample`` runs verify on Epoch AI's shared sample (``<repo>/../shared/data/``) and reports:
+the flag precision on the judged subset (``tests/data/verify-judged.csv``: every flagged row
+judged against its own notes; a judged row whose codes changed is listed, not counted), the
+flags per code, the verdict counts, the share of rows with a Parameters figure that were
+recounted, and the time of a fresh process (with a check that torch was not imported).
 """
 from __future__ import annotations
 
@@ -114,13 +121,69 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+SAMPLE = ROOT.parent / "shared" / "data" / "epoch-all-ml-systems-sample.csv"
+JUDGED = ROOT / "tests" / "data" / "verify-judged.csv"
+
+
+def measure_sample(repeat: int) -> None:
+    """The measures of issue 18 on the shared sample, as a Markdown report on stdout."""
+    import json
+
+    if not SAMPLE.exists():
+        raise SystemExit(f"the shared sample is absent: {SAMPLE}")
+    report = ROOT / "benchmarks" / "data" / "sample-report.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "estimator", "verify", str(SAMPLE), "--format", "json", "-o",
+           str(report)]
+    wall, cpu = timed(cmd, repeat)
+    data = json.loads(report.read_text())
+    s = data["summary"]
+    rows = list(csv.DictReader(open(SAMPLE, encoding="utf-8")))
+    by = {(r["model"], rows[r["row"] - 1]["Publication date"]): r for r in data["records"]}
+    judged = list(csv.DictReader(open(JUDGED, encoding="utf-8")))
+    right = wrong = 0
+    changed = []
+    for j in judged:
+        rec = by.get((j["model"], j["publication_date"]))
+        if rec is None or ";".join(rec["codes"]) != j["codes"]:
+            changed.append(j["model"])
+            continue
+        right += j["judgement"] == "right"
+        wrong += j["judgement"] == "wrong"
+    flagged = [r for r in data["records"] if r["verdict"] == "flagged"]
+    unjudged = [r["model"] for r in flagged
+                if (r["model"], rows[r["row"] - 1]["Publication date"]) not in
+                {(j["model"], j["publication_date"]) for j in judged}]
+    check = subprocess.run([sys.executable, "-c", "import sys, estimator.cli as c\n"
+                            "try: c.main(['verify', sys.argv[1]])\nexcept SystemExit: pass\n"
+                            "sys.stderr.write(str('torch' in sys.modules))", str(SAMPLE)],
+                           capture_output=True, text=True, cwd=ROOT)
+    print(f"Sample: {SAMPLE.name}, {s['rows']} rows")
+    print(f"\n| verified | consistent | flagged | not checkable |\n|---:|---:|---:|---:|\n"
+          f"| {s['verified']} | {s['consistent']} | {s['flagged']} | {s['not_checkable']} |")
+    print("\nFlags by code: " + ", ".join(f"{c} {n}" for c, n in s["flagged_by_code"].items()))
+    n = right + wrong
+    print(f"\nJudged flagged rows: {len(judged)}; still flagged with the judged codes: {n}; "
+          f"right {right}, wrong {wrong}: precision {right / n:.3f}" if n else "no judged rows")
+    print(f"Codes changed since judged: {changed or 'none'}; flagged rows not judged: "
+          f"{unjudged or 'none'}")
+    print(f"\nParameters recounted for {s['params_recounted']} of {s['rows_with_params']} rows "
+          f"with a Parameters figure ({s['params_recounted'] / s['rows_with_params']:.1%})")
+    print(f"\nTime (fresh process, median of {repeat}): wall {wall:.2f} s, CPU {cpu:.2f} s; "
+          f"torch imported: {check.stderr.strip()}; python {sys.version.split()[0]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sample", action="store_true", help="the issue-18 measures on the shared sample")
     ap.add_argument("--rows", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--file", type=Path, default=OUT)
     args = ap.parse_args()
+    if args.sample:
+        measure_sample(args.repeat)
+        return
     path = write_file(args.file, args.rows, args.seed)
     base = timed([sys.executable, "-c", "import csv"], args.repeat)
     jobs = {

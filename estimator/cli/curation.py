@@ -29,7 +29,12 @@ def verify_cmd(
                                           help="Write the full report (every row) to FILE; its "
                                                "format follows the suffix (.json, .csv, .md) or --format."),
     only: Optional[str] = typer.Option(None, "--only", help="List only rows with this verdict: "
-                                                             "flagged, ok, not-checkable (or all)."),
+                                                             "flagged, verified, consistent, "
+                                                             "not-checkable (or all)."),
+    specs_dir: list[Path] = typer.Option([], "--specs-dir",
+                                         help="Also allow Spec paths named in rows inside this "
+                                              "folder (repeatable); by default only the input "
+                                              "file's own folder."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on",
                                           help="'flagged': exit 1 when any row is flagged."),
 ) -> None:
@@ -37,28 +42,26 @@ def verify_cmd(
     6·N·D and the hardware (chips x dense peak x time). The input file is never modified."""
     from ..curation.verify import verify
     from ..report import verify as report
+    from ..safety import check_output, write_output
 
     fmt = _choice(fmt, report.FORMATS, "--format")
-    only = _choice(only, ("flagged", "ok", "not-checkable", "all"), "--only")
+    only = _choice(only, report.ONLY, "--only")
     _choice(fail_on, ("flagged",), "--fail-on")
-    if output is not None and output.resolve() == file.resolve():
-        _fail(f"{output}: -o would overwrite the input file; write the report elsewhere")
+    if output is not None:   # fail fast: no report onto the input, by name or through a link
+        check_output(output, [file], what="-o")
 
     bar = None
     if sys.stderr.isatty():
         bar = _ProgressBar()
     try:
-        records = verify(file, progress=bar.update if bar else None)
+        records = verify(file, specs_dirs=specs_dir, progress=bar.update if bar else None)
     finally:
         if bar:
             bar.close()
 
     if output is not None:
         out_fmt = _SUFFIX_FORMAT.get(output.suffix.lower(), fmt)
-        try:
-            output.write_text(report.render(records, out_fmt, "all") + "\n", encoding="utf-8")
-        except OSError as err:
-            _fail(f"{output}: cannot write the report: {err.strerror}")
+        write_output(output, report.render(records, out_fmt, "all") + "\n", [file], what="-o")
     _out(report.render(records, fmt, only))
     if fail_on == "flagged" and any(r.verdict == "flagged" for r in records):
         raise typer.Exit(1)

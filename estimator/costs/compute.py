@@ -28,6 +28,15 @@ class Discrepancy(PCError):
 
 DEFAULT_UTILISATION = 0.3
 DEFAULT_BACKWARD_RATIO = 2.0
+# The one plausible range of a training run's utilisation, for `train`, `compute` and `verify`
+# alike. Above 0.8: more than any large training run reports. The best published model FLOPs
+# utilisation is PaLM's 46.2 % (hardware FLOPs utilisation 57.8 %) on TPU v4 (Chowdhery et al.,
+# "PaLM: Scaling Language Modeling with Pathways", JMLR 2023, arXiv:2204.02311, Table 3, which
+# also lists GPT-3 21.3 %, Gopher 32.5 %, Megatron-Turing NLG 30.2 %); Narayanan et al., "Efficient
+# Large-Scale Language Model Training on GPU Clusters Using Megatron-LM", SC'21, arXiv:2104.04473,
+# report 52 % of the A100's peak at 1T parameters (abstract). 0.8 leaves room above those
+# for small models and for peaks a curator took at a lower precision. Below 0.05: more hardware
+# or time than the work needs (other runs, data generation, idle chips).
 SUSPICIOUS_LOW = 0.05
 SUSPICIOUS_HIGH = 0.8
 
@@ -505,7 +514,8 @@ def fmt_utilisation(iu: Interval) -> str:
 def judge_utilisation(iu: Interval, *, low: float = SUSPICIOUS_LOW,
                       high: float = SUSPICIOUS_HIGH) -> tuple[str, str]:
     """Verdict on an implied utilisation: above 1 impossible; below ``low`` (0.05) or above
-    ``high`` (0.8; ``paramcount verify`` uses 0.75) suspicious."""
+    ``high`` (0.8) suspicious: one range for ``train``, ``compute`` and ``verify`` (the
+    sources are at :data:`SUSPICIOUS_HIGH`)."""
     c = iu.central
     text = fmt_utilisation(iu)
     if c > 1:

@@ -42,7 +42,7 @@ DEFAULT_TABLE = _default_table()
 # Words that name a vendor or product line rather than the part; a second lookup pass drops
 # them, so "NVIDIA Tesla V100 SXM2" finds the row whose alias is "V100 SXM2".
 _NOISE_WORDS = ("nvidia", "tesla", "geforce", "google", "cloud", "amd", "radeon", "instinct",
-                "intel", "habana", "aws", "huawei", "gpu", "gpus", "the")
+                "intel", "habana", "aws", "amazon", "huawei", "gpu", "gpus", "the")
 # A memory size written after a part ("RTX 2080 Ti 11GB", "A800 PCIe 40 GB"): when the name
 # with it is not in the table, the lookup retries without it (memory variants share compute).
 _MEMORY = re.compile(r"(?<![a-z0-9])\d+(?:\.\d+)?\s*(?:gb|gib|g)(?![a-z0-9])", re.I)
@@ -137,9 +137,13 @@ def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def _strip_noise(name: str) -> str:
+def strip_noise(name: str) -> str:
+    """The name without vendor and product-line words: 'NVIDIA Tesla V100' -> 'v100'."""
     words = re.findall(r"[a-z0-9]+", str(name).lower())
     return "".join(w for w in words if w not in _NOISE_WORDS)
+
+
+_strip_noise = strip_noise
 
 
 @dataclass
