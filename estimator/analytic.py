@@ -27,6 +27,10 @@ def load_spec(source, overrides: dict | None = None) -> Spec:
     if isinstance(source, dict):
         return _parse(source, None, overrides)
     path = Path(source)
+    if path.suffix.lower() == ".json":  # a Hugging Face config.json, read without torch
+        from .spec.hf import config_file_spec
+
+        return _parse(config_file_spec(path), str(source), overrides)
     return _parse(load_yaml_file(path), str(source), overrides)
 
 
@@ -36,6 +40,9 @@ def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = Non
 
 
 def _parse(raw, file, overrides) -> Spec:
+    from .spec.hf import expand_archspec  # an archspec may give a config.json instead of layers
+
+    raw = expand_archspec(raw, file)
     try:
         with paused_gc():
             return parse_spec(raw, file, overrides)
