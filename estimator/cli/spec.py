@@ -34,12 +34,19 @@ def count_cmd(
         False, "--causal-half",
         help="Count causal attention score/value products as half the full matrix."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
+    show_spec: bool = typer.Option(False, "--show-spec",
+                                   help="Print the spec a Hugging Face config.json (or an "
+                                        "archspec's config:) turns into, as YAML, and stop."),
 ) -> None:
-    """Count parameters and FLOPs of spec files (the default command)."""
+    """Count parameters and FLOPs of spec files or Hugging Face config.json files (the default
+    command)."""
     from .. import analytic
     from ..report import text as report
 
     overrides = _parse_sets(set_vars)
+    if show_spec:
+        _out("\n".join(_spec_yaml(p) for p in specs).rstrip("\n"))
+        return
     with progress("counting " + ", ".join(map(str, specs))):
         results = [analytic.analyze(load(p, overrides), causal="half" if causal_half else "full")
                    for p in specs]
@@ -54,6 +61,21 @@ def count_cmd(
         _print_json(data[0] if len(data) == 1 else data)
     else:
         _out(text)
+
+
+def _spec_yaml(path: Path) -> str:
+    """The YAML of the spec ``path`` stands for: a config.json translated, an archspec's
+    ``config:`` expanded, any other spec as written."""
+    from ..report.spec_yaml import render_spec_yaml
+    from ..spec import hf
+    from ..spec.yamlload import load_yaml_file
+
+    if hf.is_config_path(path):
+        raw = hf.config_file_spec(path)
+    else:
+        raw = hf.expand_archspec(load_yaml_file(path), str(path))
+    load(path, {})  # the spec must also load (a config's errors are one line, exit 2)
+    return render_spec_yaml(raw)
 
 
 @app.command("kinds")

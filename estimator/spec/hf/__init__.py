@@ -58,7 +58,9 @@ def config_spec(raw: Any, file: str | None = None, name: str | None = None) -> d
     label = name or (f"{Path(file).name} ({cfg.family})" if file else cfg.family)
     notes = [f"Read from a Hugging Face config.json (model_type {cfg.family}) as transformers "
              "reads it, counted analytically (no torch)."] + b.notes
-    return {"name": label, **inputs, "vars": b.vars, "layers": layers, "notes": notes}
+    first = {k: b.vars[k] for k in ("S", "T") if k in b.vars}  # the input lengths first
+    return {"name": label, **inputs, "vars": {**first, **b.vars}, "layers": layers,
+            "notes": notes}
 
 
 def config_file_spec(path: str | Path) -> dict:
