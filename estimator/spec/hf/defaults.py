@@ -53,7 +53,7 @@ DEFAULTS: dict[str, dict] = {
               "attention_bias": False},
     "gemma2": {**_LLAMA_LIKE, "vocab_size": 256000, "hidden_size": 2304,
                "intermediate_size": 9216, "num_hidden_layers": 26, "num_attention_heads": 8,
-               "num_key_value_heads": 4, "head_dim": 256, "hidden_act": None,
+               "num_key_value_heads": 4, "head_dim": 256,
                "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 8192,
                "tie_word_embeddings": True, "attention_bias": False},
     "phi3": {**_LLAMA_LIKE, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192,
@@ -116,9 +116,10 @@ DEFAULTS: dict[str, dict] = {
                 "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
                 "tie_word_embeddings": True, "pad_token_id": 1},
 }
-del DEFAULTS["gemma2"]["hidden_act"]
-for _fam in ("olmo",):  # OLMo's LayerNorm has no parameters and no epsilon key
-    DEFAULTS[_fam].pop("rms_norm_eps")
+del DEFAULTS["gemma2"]["hidden_act"]     # Gemma 2 names it hidden_activation
+del DEFAULTS["olmo"]["rms_norm_eps"]     # OLMo's LayerNorm has no parameters, no epsilon key
+for _fam in ("deepseek_v2", "deepseek_v3"):  # MLA sizes its heads with qk_*_head_dim, v_head_dim
+    del DEFAULTS[_fam]["head_dim"], DEFAULTS[_fam]["num_key_value_heads"]
 
 #: other names of an attribute: alias -> the name transformers stores it under
 ALIASES: dict[str, dict[str, str]] = {
@@ -138,7 +139,7 @@ ALIASES: dict[str, dict[str, str]] = {
            "num_hidden_layers": "num_layers", "head_dim": "d_kv"},
 }
 
-#: legacy keys whose value transformers moves into rope_parameters: GPT-NeoX's rotary share
-#: of each head (``rotary_pct``, default 0.25) and Phi-3's ``partial_rotary_factor``. They
-#: change no count (rotary has no parameters) and are read only to be validated.
+#: Rotary settings (rope_parameters, GPT-NeoX's rotary_pct, Phi-3's partial_rotary_factor)
+#: and sliding windows change no count: rotary has no parameters, and transformers computes
+#: the full score matrix under a mask. They are not read.
 FAMILIES = tuple(DEFAULTS)
