@@ -23,6 +23,24 @@ def _head(cfg: Config, vocab: str, tie_to: str, bias: bool = False) -> dict:
     return lm_head(vocab, tie_to if cfg.flag("tie_word_embeddings") else None, bias=bias)
 
 
+def _sequential(eps: float, attn: dict, mlp: dict) -> list:
+    """norm -> attention -> residual, norm -> MLP -> residual (pre-norm blocks)."""
+    return [residual("attn", [_ln(eps), attn]), residual("mlp", [_ln(eps), mlp])]
+
+
+def _causal_lm(cfg: Config, b: Built, names: tuple[str, str, str], layers_key: str,
+               body: list, eps: float, head_bias: bool = False) -> list:
+    """token table -> N blocks -> final LayerNorm -> the head (tied to the table if the
+    config says so); ``names``: the table, the stack and the final norm as the family
+    calls them."""
+    table, blocks, final = names
+    vocab, d = "vocab", "d_model"
+    return [{"kind": "embedding", "name": table, "vocab": vocab, "dim": d},
+            stack(blocks, b.var("layers", cfg.size(layers_key)), body),
+            _ln(eps, final),
+            _head(cfg, vocab, table, bias=head_bias)]
+
+
 def gpt2(cfg: Config, b: Built) -> list:
     """GPT2LMHeadModel: wte + wpe, pre-norm blocks (Conv1D projections with biases), ln_f,
     the head tied to wte by default."""
@@ -50,8 +68,8 @@ def gpt2(cfg: Config, b: Built) -> list:
 def gpt_neox(cfg: Config, b: Built) -> list:
     """GPTNeoXForCausalLM: embed_in, layers with a fused biased qkv and partial rotary, the
     attention and MLP in parallel (use_parallel_residual) or in sequence, embed_out."""
-    vocab = b.var("vocab", cfg.size("vocab_size"))
-    d = b.var("d_model", cfg.size("hidden_size"))
+    b.var("vocab", cfg.size("vocab_size"))
+    b.var("d_model", cfg.size("hidden_size"))
     b.tokens(cfg.size("max_position_embeddings"))
     eps = cfg.number("layer_norm_eps")
     heads = _heads(cfg, "num_attention_heads", "hidden_size")
@@ -63,19 +81,17 @@ def gpt_neox(cfg: Config, b: Built) -> list:
     if cfg.flag("use_parallel_residual"):
         body = [residual("block", [_parallel([_ln(eps), attn], [_ln(eps), mlp])])]
     else:
-        body = [residual("attn", [_ln(eps), attn]), residual("mlp", [_ln(eps), mlp])]
+        body = _sequential(eps, attn, mlp)
     b.notes.append("Rotary embedding on a share of each head (rotary_pct): no parameters.")
-    return [{"kind": "embedding", "name": "embed_in", "vocab": vocab, "dim": d},
-            stack("layers", b.var("layers", cfg.size("num_hidden_layers")), body),
-            _ln(eps, "final_layer_norm"),
-            _head(cfg, vocab, "embed_in")]
+    return _causal_lm(cfg, b, ("embed_in", "layers", "final_layer_norm"), "num_hidden_layers",
+                      body, eps)
 
 
 def gptj(cfg: Config, b: Built) -> list:
     """GPTJForCausalLM: one LayerNorm feeding attention (no biases, rotary on rotary_dim)
     and the MLP in parallel; an untied head with a bias."""
-    vocab = b.var("vocab", cfg.size("vocab_size"))
-    d = b.var("d_model", cfg.size("n_embd"))
+    b.var("vocab", cfg.size("vocab_size"))
+    b.var("d_model", cfg.size("n_embd"))
     b.tokens(cfg.size("n_positions"))
     eps = cfg.number("layer_norm_epsilon")
     heads = _heads(cfg, "n_head", "n_embd")
@@ -85,19 +101,17 @@ def gptj(cfg: Config, b: Built) -> list:
     mlp = {"kind": "mlp", "name": "mlp", "hidden": b.var("ffn", cfg.size("n_inner")),
            "activation": b.act("activation_function")}
     b.notes.append("The output head has a bias (GPTJForCausalLM: lm_head bias=True).")
-    return [{"kind": "embedding", "name": "wte", "vocab": vocab, "dim": d},
-            stack("h", b.var("layers", cfg.size("n_layer")),
-                  [residual("block", [_ln(eps), _parallel([attn], [mlp])])]),
-            _ln(eps, "ln_f"),
-            _head(cfg, vocab, "wte", bias=True)]
+    return _causal_lm(cfg, b, ("wte", "h", "ln_f"), "n_layer",
+                      [residual("block", [_ln(eps), _parallel([attn], [mlp])])], eps,
+                      head_bias=True)
 
 
 def falcon(cfg: Config, b: Built) -> list:
     """FalconForCausalLM: multi-query (7B) or grouped-query (new_decoder_architecture: 40B,
     180B) attention, parallel attention and MLP with one or two LayerNorms, no biases by
     default, the head tied to the embedding."""
-    vocab = b.var("vocab", cfg.size("vocab_size"))
-    d = b.var("d_model", cfg.size("hidden_size"))
+    b.var("vocab", cfg.size("vocab_size"))
+    b.var("d_model", cfg.size("hidden_size"))
     b.tokens(cfg.size("max_position_embeddings"))
     eps = cfg.number("layer_norm_epsilon")
     heads = _heads(cfg, "num_attention_heads", "hidden_size")
@@ -125,7 +139,7 @@ def falcon(cfg: Config, b: Built) -> list:
     mlp = {"kind": "mlp", "name": "mlp", "hidden": b.var("ffn", cfg.size("ffn_hidden_size")),
            "activation": b.act("activation"), "bias": bias}
     if not parallel:
-        body = [residual("attn", [_ln(eps), attn]), residual("mlp", [_ln(eps), mlp])]
+        body = _sequential(eps, attn, mlp)
     elif n_ln == 2:
         body = [residual("block", [_parallel([_ln(eps, "ln_attn"), attn],
                                              [_ln(eps, "ln_mlp"), mlp])])]
@@ -135,10 +149,7 @@ def falcon(cfg: Config, b: Built) -> list:
                    "separate projections.")
     if alibi:
         b.notes.append("ALiBi positions: a fixed bias on the attention logits, no parameters.")
-    return [{"kind": "embedding", "name": "word_embeddings", "vocab": vocab, "dim": d},
-            stack("h", b.var("layers", cfg.size("num_hidden_layers")), body),
-            _ln(eps, "ln_f"),
-            _head(cfg, vocab, "word_embeddings")]
+    return _causal_lm(cfg, b, ("word_embeddings", "h", "ln_f"), "num_hidden_layers", body, eps)
 
 
 def bloom(cfg: Config, b: Built) -> list:
