@@ -57,6 +57,10 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
             return count_onnx(p, inputs, **kw)
         if p.suffix.lower() == ".json":  # a Hugging Face config.json: analytic, torch-free
             # (estimator.graphs.hf_config.count_config builds it on the meta device instead)
+            if inputs is not None:
+                raise ModelError("a config.json is counted analytically on T tokens: pass "
+                                 "overrides={'T': N} (estimator.graphs.hf_config.count_config "
+                                 "takes input shapes on the meta device)")
             return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
         return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
     torch = sys.modules.get("torch")

@@ -16,6 +16,7 @@ import pytest
 
 from estimator import count
 from estimator.spec.hf import FAMILIES, config_spec
+from estimator.spec.hf.defaults import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -200,3 +201,49 @@ def test_input_file_unchanged(tmp_path, cli):
     cli(str(p), "--show-spec")
     cli(str(p), "--json")
     assert p.read_bytes() == before
+
+
+def test_count_refuses_inputs_for_a_config(tmp_path):
+    from estimator import ModelError
+
+    with pytest.raises(ModelError, match="overrides"):
+        count(write(tmp_path, TINY_LLAMA), "1x128")
+    # T = 8 as an override: as in test_cli_counts_a_config
+    assert count(write(tmp_path, TINY_LLAMA), overrides={"T": 8}).forward_flops == 1_671_168
+
+
+def test_archspec_config_errors_name_the_config_key(tmp_path, cli):
+    y = tmp_path / "x.yaml"
+    y.write_text("name: X\ncitation: c\nconfig_source: here\nconfig:\n  model_type: llama\n"
+                 "  hidden_size: -1\n")
+    code, out, err = cli(str(y))
+    assert code == 2 and "config.hidden_size" in err and "x.yaml:6" in err
+    y.write_text("name: X\nconfig:\n  model_type: llama\n")
+    code, out, err = cli(str(y))
+    assert code == 2 and "config_source" in err
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.integers(2 ** 39, 2 ** 45),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+                    st.lists(st.integers(-2, 5), max_size=3), st.dictionaries(st.text(max_size=3),
+                                                                            st.integers(), max_size=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(family=st.sampled_from(sorted(FAMILIES)),
+       changes=st.dictionaries(st.sampled_from(sorted({k for f in FAMILIES for k in DEFAULTS[f]})),
+                               _VALUES, max_size=4))
+def test_any_config_counts_or_fails_in_one_line(family, changes):
+    """Hostile values in the keys the reader uses: a count or a SpecError, nothing else."""
+    from estimator import SpecError
+    from estimator.analytic import analyze, load_spec
+
+    cfg = {"model_type": family, "num_hidden_layers": 2, "n_layer": 2, "num_layers": 2,
+           "num_experts_per_tok": 2, **changes}
+    try:
+        analyze(load_spec(config_spec(cfg, "config.json")))
+    except SpecError as err:
+        assert "\n" not in str(err)

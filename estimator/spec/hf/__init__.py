@@ -20,6 +20,7 @@ from ...errors import SpecError
 from . import classic, decoders, encoders
 from .common import Built
 from .defaults import FAMILIES
+from ..yamlload import line_of
 from .read import Config, read_config_file, supported_line
 
 __all__ = ["FAMILIES", "config_spec", "config_file_spec", "expand_archspec", "is_config_path",
@@ -83,7 +84,12 @@ def expand_archspec(raw: Any, file: str | None = None) -> Any:
         raise SpecError("a spec with 'config:' names where the values come from: "
                         "config_source: \"huggingface.co/ORG/REPO, config.json\"", file=file,
                         key="config_source")
-    built = config_spec(raw["config"], file, name=raw.get("name"))
+    try:
+        built = config_spec(raw["config"], file, name=raw.get("name"))
+    except SpecError as err:  # name the key where it stands in the archspec: config.KEY
+        key = f"config.{err.key}" if err.key else "config"
+        line = line_of(raw, ("config", err.key)) if err.key else line_of(raw, ("config",))
+        raise SpecError(err.message, file=file, line=line, key=key) from None
     head = {k: v for k, v in raw.items() if k not in _ARCHSPEC_CONFIG_KEYS}
     notes = list(head.get("notes") or []) + [f"Config: {source}."] + built["notes"]
     return {**head, **{k: v for k, v in built.items() if k not in ("name", "notes")},
