@@ -165,3 +165,21 @@ def test_show_spec_of_an_archspec(cli):
     code, out, err = cli(str(ARCH / "qwen2.5-7b.yaml"), "--show-spec")
     assert code == 0, err
     assert "config:" not in out and "kind: attention" in out and "name: Qwen2.5-7B" in out
+
+
+@pytest.mark.parametrize("written,name", [
+    # as the Epoch sample (shared/data) and curators spell them
+    ("Qwen2.5-7B", "Qwen2.5-7B"), ("Qwen2.5-32B", "Qwen2.5-32B"), ("Qwen2-72B", "Qwen2-72B"),
+    ("Qwen3-235B-A22B", "Qwen3-235B-A22B"), ("Llama 3.1-8B", "Llama 3.1 8B"),
+    ("Llama 3.3 70B", "Llama 3.3 70B"), ("Llama 3.2 3B", "Llama 3.2 3B"),
+    ("Flan-T5 11B", "Flan-T5 XXL"), ("Falcon-180B", "Falcon-180B"), ("BLOOM-176B", "BLOOM"),
+    ("BLOOM-7.1B", "BLOOM-7B1"), ("GPT-J-6B", "GPT-J-6B"), ("GPT-NeoX-20B", "GPT-NeoX-20B"),
+    ("DeepSeek-V2 (MoE-236B)", "DeepSeek-V2"), ("DeepSeek-R1", "DeepSeek-R1"),
+    ("phi-3-medium 14B", "Phi-3-medium"), ("Gemma 2 27B", "Gemma 2 27B"), ("Gemma 7B", "Gemma 7B"),
+    ("OLMoE", "OLMoE-1B-7B"), ("OLMo-7B", "OLMo-7B"), ("RoBERTa Large", "RoBERTa Large"),
+    ("RoBERTa Base", "RoBERTa Base"), ("Mixtral 8x22B", "Mixtral 8x22B"),
+])
+def test_curators_spellings_resolve(written, name):
+    from estimator.curation.catalog import lookup
+
+    assert lookup(written).name == name
