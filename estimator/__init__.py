@@ -45,8 +45,9 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
     * a spec: path to ``.yaml``/``.yml`` or a loaded spec object -> analytic count (a size
       family needs ``variant="NAME"``);
     * an ``.onnx`` path -> ONNX graph count (``inputs`` may give shapes for symbolic dims);
-    * a Hugging Face ``config.json`` path -> the model it describes, built on the meta device
-      and counted on the default input for its kind (``inputs`` overrides);
+    * a Hugging Face ``config.json`` path of a supported family -> counted analytically from
+      the config, torch-free (docs/hf-configs.md); ``estimator.graphs.hf_config.count_config``
+      (``paramcount model CONFIG.json``) builds any transformers model on the meta device;
     * a ``torch.nn.Module`` -> dispatch-level count on ``inputs`` (tensor, tuple, dict or shapes);
       ``step="train"`` counts a whole training step instead (forward, loss, backward split
       into input and weight gradients, optimizer update): a ``TrainStep``.
@@ -59,10 +60,12 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
             from .graphs.onnx_count import count_onnx
 
             return count_onnx(p, inputs, **kw)
-        if p.suffix.lower() == ".json":
-            from .graphs.hf_config import count_config
-
-            return count_config(p, inputs, **kw)
+        if p.suffix.lower() == ".json":  # a Hugging Face config.json: analytic, torch-free
+            # (estimator.graphs.hf_config.count_config builds it on the meta device instead)
+            if inputs is not None:
+                raise ModelError("a config.json is counted analytically on T tokens: pass "
+                                 "overrides={'T': N} (estimator.graphs.hf_config.count_config "
+                                 "takes input shapes on the meta device)")
         return analyze(load_spec(p, overrides=kw.pop("overrides", None),
                                  variant=kw.pop("variant", None)), **kw)
     torch = sys.modules.get("torch")

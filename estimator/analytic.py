@@ -36,6 +36,10 @@ def load_spec(source, overrides: dict | None = None, variant: str | None = None)
     if named is not None and variant is not None and named != variant:
         raise SpecError(f"two variants asked for: {named!r} (in the path) and {variant!r}",
                         file=str(path))
+    if path.suffix.lower() == ".json":  # a Hugging Face config.json, read without torch
+        from .spec.hf import config_file_spec
+
+        return _parse(config_file_spec(path), str(path), overrides, variant or named)
     return _parse(load_yaml_file(path), str(path), overrides, variant or named)
 
 
@@ -79,6 +83,9 @@ def _parse_all(raw, file, overrides) -> list[Spec]:
 
 
 def _parse(raw, file, overrides, variant=None) -> Spec:
+    from .spec.hf import expand_archspec  # an archspec may give a config.json instead of layers
+
+    raw = expand_archspec(raw, file)
     try:
         with paused_gc():
             return parse_spec(raw, file, overrides, variant)

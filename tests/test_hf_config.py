@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from estimator import count  # noqa: E402
+from estimator.graphs.hf_config import count_config as count  # noqa: E402  (the meta-device route)
 
 pytestmark = pytest.mark.torch
 HF = Path(__file__).resolve().parent / "data" / "hf"

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # kind: (params, active_params, forward_flops, other_flops, output_shape)
 HAND_CASES = {
+    # type_embedding of 2 rows on (6, 8): params 2*8 = 16; a gather, 0 FLOPs; other 6*8 adds
+    "type_embedding": (16, 16, 0, 48, (6, 8)),
     # linear 16 -> 8 on (4, 16): params 16*8 + 8 = 136; FLOPs 2*4*16*8 = 1024; bias 4*8 = 32
     "linear": (136, 136, 1024, 32, (4, 8)),
     # conv1d 4 -> 8, k 3, pad 1 on (4, 32): L stays 32; params 8*4*3 + 8 = 104;

@@ -63,12 +63,19 @@ def count_cmd(
     variant: Optional[str] = typer.Option(
         None, "--variant", help="Count this variant of a size family (its name or an alias); "
                                 "without it a family's variants are counted side by side."),
+    show_spec: bool = typer.Option(False, "--show-spec",
+                                   help="Print the spec a Hugging Face config.json (or an "
+                                        "archspec's config:) turns into, as YAML, and stop."),
 ) -> None:
-    """Count parameters and FLOPs of spec files (the default command)."""
+    """Count parameters and FLOPs of spec files or Hugging Face config.json files (the default
+    command)."""
     from .. import analytic
     from ..report import text as report
 
     overrides = _parse_sets(set_vars)
+    if show_spec:
+        _out("\n".join(_spec_yaml(p) for p in specs).rstrip("\n"))
+        return
     with progress("counting " + ", ".join(map(str, specs))):
         results = [analytic.analyze(spec, causal="half" if causal_half else "full")
                    for p in specs for spec in load_all(p, overrides, variant)]
@@ -83,6 +90,21 @@ def count_cmd(
         _print_json(data[0] if len(data) == 1 else data)
     else:
         _out(text)
+
+
+def _spec_yaml(path: Path) -> str:
+    """The YAML of the spec ``path`` stands for: a config.json translated, an archspec's
+    ``config:`` expanded, any other spec as written."""
+    from ..report.spec_yaml import render_spec_yaml
+    from ..spec import hf
+    from ..spec.yamlload import load_yaml_file
+
+    if hf.is_config_path(path):
+        raw = hf.config_file_spec(path)
+    else:
+        raw = hf.expand_archspec(load_yaml_file(path), str(path))
+    load_all(path, {})  # the spec must also load (a config's errors are one line, exit 2)
+    return render_spec_yaml(raw)
 
 
 @app.command("kinds")

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field
 
 from . import elementwise as costs
-from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
+from .registry import Ctx, Formula, LayerSpec, Number, Param, Shape, ShapeError, Size, register
 
 
 def rope_tables(length: int, dim: int):
@@ -84,8 +84,12 @@ def _module():
         """q/k/v/o projections around scaled_dot_product_attention (counted as two matmuls)."""
 
         def __init__(self, d, d_kv, heads, kv_heads, head_dim, qkv_bias, k_bias, out_bias, causal,
-                     rotary_len, memory, position_bias, relative_len=0):
+                     rotary_len, memory, position_bias, relative_len=0, qk_norm=None, qk_eps=1e-6):
             super().__init__()
+            self.qk_norm = qk_norm
+            if qk_norm:  # RMSNorm of each head's q and k ('head') or of the whole projections ('all')
+                self.q_norm = nn.RMSNorm(head_dim if qk_norm == "head" else heads * head_dim, eps=qk_eps)
+                self.k_norm = nn.RMSNorm(head_dim if qk_norm == "head" else kv_heads * head_dim, eps=qk_eps)
             self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
             self.causal, self.memory, self.position_bias = causal, memory, position_bias
             self.q = nn.Linear(d, heads * head_dim, bias=qkv_bias)
@@ -104,8 +108,14 @@ def _module():
             mem = env[self.memory] if self.memory else x
             b, t, _ = x.shape
             s = mem.shape[1]
-            q = self.q(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
-            k = self.k(mem).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+            q, k = self.q(x), self.k(mem)
+            if self.qk_norm == "all":
+                q, k = self.q_norm(q), self.k_norm(k)
+            q = q.view(b, t, self.heads, self.head_dim)
+            k = k.view(b, s, self.kv_heads, self.head_dim)
+            if self.qk_norm == "head":
+                q, k = self.q_norm(q), self.k_norm(k)
+            q, k = q.transpose(1, 2), k.transpose(1, 2)
             v = self.v(mem).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
             if self.rotary:
                 q = rotate(q, self.cos[:t], self.sin[:t])
@@ -159,6 +169,12 @@ class Attention(LayerSpec):
     tf/scripts/wt103_large_tpu.sh); the paper's equation has one u and v, and its PyTorch
     code shares them across layers by default. Causal self-attention only: the table covers
     keys at or before the query, as in Transformer-XL.
+
+    ``qk_norm`` normalises queries and keys with RMSNorm after their projections (before
+    rotary): ``head`` one scale of head_dim shared by the heads (Qwen3, transformers'
+    ``Qwen3Attention``: params 2·e), ``all`` one scale over the whole projection (OLMoE,
+    Muennighoff et al. 2024, s2 and ``OlmoeAttention``: params h·e + g·e); other
+    (RMSNORM + 1) per normalised element.
     """
 
     kind: Literal["attention"] = "attention"
@@ -177,6 +193,10 @@ class Attention(LayerSpec):
     relative: Optional[Literal["xl"]] = Field(
         None, description="xl: Transformer-XL relative positions (W_kR d x h·e, biases u and v "
                           "h x e, sinusoid table as a buffer)")
+    qk_norm: Optional[Literal["head", "all"]] = Field(
+        None, description="RMSNorm on q and k after projection: per head (head_dim scale, Qwen3) "
+                          "or over the whole projection (OLMoE)")
+    qk_norm_eps: Number = Field(1e-6, description="epsilon of the q/k RMSNorms")
 
     family: ClassVar[str] = "attention"
     EXAMPLE = {"input": {"shape": [6, 16]},
@@ -259,6 +279,11 @@ class Attention(LayerSpec):
                      + (costs.BIAS * h * t * s if self.position_bias else 0)),
             "o": (2 * t * h * e * d, b * t * d if out_bias else 0),
         }
+        if self.qk_norm:
+            qn, kn = (e, e) if self.qk_norm == "head" else (h * e, g * e)
+            p.update({"q_norm.weight": Param((qn,), "norm"), "k_norm.weight": Param((kn,), "norm")})
+            parts["q_norm"] = (0, (costs.RMSNORM + 1) * t * h * e)
+            parts["k_norm"] = (0, (costs.RMSNORM + 1) * s * g * e)
         if self.relative:
             parts["pos"] = (2 * t * d * h * e + pos_scores,
                             costs.BIAS * (2 * t * h * e + h * t * t))
@@ -269,4 +294,4 @@ class Attention(LayerSpec):
         t, d, s, d_kv, h, g, e, qkv_bias, k_bias, out_bias = self._dims(x, ctx)
         return _module()(d, d_kv, h, g, e, qkv_bias, k_bias, out_bias, self.causal,
                          max(t, s) if self.rotary else 0, self.memory, self.position_bias,
-                         t if self.relative else 0)
+                         t if self.relative else 0, self.qk_norm, self.qk_norm_eps)

@@ -102,3 +102,52 @@ class PosEmbedding(LayerSpec):
 
     def build(self, x: Shape, ctx: Ctx):
         return _pos_module()(self._len(x), x[1], self.type == "learned")
+
+
+@functools.cache
+def _type_module():
+    import torch
+    from torch import nn
+
+    class TypeEmbedding(nn.Module):
+        """Adds row ``index`` of a learned (types, d) table to every position of (B, T, d)."""
+
+        def __init__(self, types: int, dim: int, index: int):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(types, dim) * 0.02)
+            self.index = index
+
+        def forward(self, x):
+            return x + self.weight[self.index]
+
+    return TypeEmbedding
+
+
+@register
+class TypeEmbedding(LayerSpec):
+    """A learned table of ``types`` rows whose row ``index`` is added to every position of a
+    (T, d) sequence: BERT's segment (token-type) embeddings, every token of segment A by
+    default (Devlin et al. 2019, s3 and Figure 2; transformers' ``token_type_embeddings``,
+    kept by RoBERTa with one row). params = types x d; other = T x d adds; a gather, 0 FLOPs."""
+
+    kind: Literal["type_embedding"] = "type_embedding"
+    types: Size = Field(..., description="rows of the table (BERT: 2 segments)")
+    index: int = Field(0, ge=0, description="the row every position adds (default segment A, 0)")
+
+    family: ClassVar[str] = "embedding"
+    EXAMPLE = {"input": {"shape": [6, 8]}, "layer": {"kind": "type_embedding", "types": 2}}
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        if len(x) != 2:
+            raise ShapeError(f"type_embedding takes a (T, d) sequence, got {tuple(x)}")
+        if self.index >= self.types:
+            raise ShapeError(f"index {self.index} is not a row of a {self.types}-row table")
+        return tuple(x)
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        self.output_shape(x, ctx)
+        return Formula({"weight": Param((self.types, x[1]), "embedding")},
+                       other=costs.POS_ADD * numel(x))
+
+    def build(self, x: Shape, ctx: Ctx):
+        return _type_module()(self.types, x[1], self.index)

@@ -43,7 +43,7 @@ def _module():
 
     class MoE(nn.Module):
         def __init__(self, d, n_experts, top_k, hidden, shared_hidden, activation, gated, router_bias,
-                     scoring, score_bias):
+                     scoring, score_bias, shared_gate=False):
             super().__init__()
             self.top_k, self.scoring = top_k, scoring
             self.router = nn.Linear(d, n_experts, bias=router_bias)
@@ -51,6 +51,8 @@ def _module():
             self.score_bias = nn.Parameter(torch.zeros(n_experts)) if score_bias else None
             self.experts = Experts(n_experts, d, hidden, activation, gated)
             self.shared = mlp_module()(d, shared_hidden, activation, gated, False) if shared_hidden else None
+            # Qwen1.5-MoE: the shared experts' output scaled by sigmoid(x · w), w a d-vector
+            self.shared_gate = nn.Linear(d, 1, bias=False) if shared_gate else None
 
         def forward(self, x):
             shape = x.shape
@@ -66,7 +68,10 @@ def _module():
                 weights = weights / weights.sum(dim=-1, keepdim=True)
             y = (self.experts(flat, idx) * weights.unsqueeze(-1)).sum(dim=1)
             if self.shared is not None:
-                y = y + self.shared(flat)
+                shared = self.shared(flat)
+                if self.shared_gate is not None:
+                    shared = torch.sigmoid(self.shared_gate(flat)) * shared
+                y = y + shared
             return y.view(shape)
 
     return MoE
@@ -89,6 +94,10 @@ class MoE(LayerSpec):
     routed experts + all shared experts. FLOPs count only the experts a token visits:
     2·T·d·E (router) + top_k·2·T·m·d·hidden + S·2·T·m·d·shared_hidden.
     Routed experts are typed 'expert'; shared experts too (always active); the router 'dense'.
+
+    ``shared_gate`` scales the shared experts' output by sigmoid(x·w) with w a learned
+    d-vector (Qwen1.5-MoE, transformers' ``Qwen2MoeSparseMoeBlock.shared_expert_gate``):
+    d params, 2·T·d FLOPs, other T·(ACTIVATION + d) for the sigmoid and the scaling.
     """
 
     kind: Literal["moe"] = "moe"
@@ -103,6 +112,7 @@ class MoE(LayerSpec):
     scoring: Literal["softmax", "sigmoid"] = Field(
         "softmax", description="router scores: softmax, or sigmoid normalised over the top k (DeepSeek-V3)")
     score_bias: bool = Field(False, description="per-expert bias added to the scores for the top-k choice only (DeepSeek-V3)")
+    shared_gate: bool = Field(False, description="scale the shared experts by sigmoid(x·w), w a d-vector (Qwen1.5-MoE)")
 
     family: ClassVar[str] = "moe"
     EXAMPLE = {"input": {"shape": [5, 8]},
@@ -147,9 +157,15 @@ class MoE(LayerSpec):
                                              "expert", prefix="shared.")
             p.update(sp)
             parts["shared"] = (sflops, sother + costs.RESIDUAL * n * d)
+            if self.shared_gate:
+                p["shared_gate.weight"] = Param((1, d), "expert")
+                parts["shared_gate"] = (2 * n * d, n * (costs.ACTIVATION + d))
+        elif self.shared_gate:
+            raise ShapeError("shared_gate needs shared_experts")
         return Formula(p, flops=sum(v for v, _ in parts.values()),
                        other=sum(o for _, o in parts.values()), parts=parts)
 
     def build(self, x: Shape, ctx: Ctx):
         return _module()(x[-1], self.experts, self.top_k, self.hidden, self._shared_width(),
-                         self.activation, self.gated, self.router_bias, self.scoring, self.score_bias)
+                         self.activation, self.gated, self.router_bias, self.scoring, self.score_bias,
+                         self.shared_gate)

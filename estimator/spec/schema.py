@@ -41,6 +41,18 @@ def json_schema() -> dict[str, Any]:
     defs["Layer"] = {"description": "a layer: a mapping with 'kind', or a bare kind name",
                      "anyOf": [{"type": "string", "enum": sorted(kinds)}, *refs]}
     schema["properties"]["layers"] = dict(_LAYER_LIST, description="the layer list")
+    # a spec gives its layers, or a Hugging Face config.json they are read from (spec/hf)
+    schema["properties"]["config"] = {
+        "type": "object", "required": ["model_type"],
+        "description": "the values of a released Hugging Face config.json; the layers, input "
+                       "and vars come from it (supported model_type values: see docs/hf-configs.md)"}
+    schema["properties"]["config_source"] = {
+        "type": "string", "description": "where the config values come from: "
+                                         "'huggingface.co/ORG/REPO, config.json'"}
+    schema["required"] = [k for k in schema.get("required", []) if k != "layers"]
+    schema.setdefault("allOf", []).append(
+        {"oneOf": [{"required": ["layers"], "not": {"required": ["config"]}},
+                   {"required": ["config", "config_source"], "not": {"required": ["layers"]}}]})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "paramcount spec"
     return schema
