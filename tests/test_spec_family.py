@@ -224,3 +224,12 @@ def test_a_variant_named_in_the_path_reaches_every_command(cli, tmp_path):
     odd = tmp_path / "toy#1.yaml"
     odd.write_text(TOY)
     assert [s.name for s in load_specs(odd)] == ["Toy small", "Toy big"]
+
+
+def test_compute_optimal_comparison_takes_a_variant():
+    """`paramcount budget --system` (curation.systems.system_of) resolves variants by name,
+    alias or path: N = BERT large's 335,141,888 active parameters, D its 42,598,400,000 tokens."""
+    from estimator.curation.systems import system_of
+
+    want = {"name": "BERT large", "params": 335_141_888, "tokens": 42_598_400_000}
+    assert system_of("BERT-Large") == system_of(f"{BERT}#BERT large") == want
