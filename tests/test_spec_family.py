@@ -148,6 +148,8 @@ def test_family_marker_without_variants_and_an_empty_table(tmp_path):
         load_specs(toy(tmp_path, "family: true\n" + plain))
     with pytest.raises(SpecError, match="variants is empty"):
         load_specs(toy(tmp_path, TOY.split("variants:")[0] + "variants: []\n"))
+    with pytest.raises(SpecError, match="needs a list of variants"):
+        load_specs(toy(tmp_path, TOY.split("variants:")[0] + "variants:\n"))
     assert analyze(load_spec(toy(tmp_path, plain))).params == 70       # a plain spec
 
 
