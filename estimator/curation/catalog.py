@@ -365,7 +365,9 @@ def _listed_in(path: Path) -> list[Listed]:
 
     def one(variant, d) -> Listed:
         aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
-        year = d.get("year") if isinstance(d.get("year"), int) else None
+        year = d.get("year")  # as the header model reads it: an int, or digits ('2020')
+        year = int(year) if isinstance(year, str) and year.strip().isdigit() else year
+        year = year if isinstance(year, int) and not isinstance(year, bool) else None
         domain = d.get("domain") if isinstance(d.get("domain"), str) else None
         return Listed(path, variant, str(d.get("name") or path.stem),
                       tuple(str(a) for a in aliases if a), domain, year)
