@@ -310,3 +310,14 @@ def test_a_filtered_listing_counts_only_what_it_shows(tmp_path, monkeypatch):
     for kw in ({"query": "gpt"}, {"domain": "vision"}, {"since": 2019}, {"until": 2012}):
         assert sorted(e.name for e in cat.load_catalog([tmp_path], **kw)) == \
             sorted(e.name for e in cat.select(every, **kw)) != [], kw
+
+
+def test_cli_catalog_name_resolves_as_verify_does(cli):
+    """'GPT-2' is the paper's name of the 1.5B model (an alias of gpt2-xl.yaml; it also wins
+    over the file stem gpt2 of GPT-2 small); a file stem names a plain spec no name claims:
+    `catalog NAME` shows the system `verify` would check."""
+    for name, want in (("GPT-2", "GPT-2 1.5B"), ("lstm-seq2seq", "Seq2seq LSTM (one model)"),
+                       ("Llama 2-7B", "Llama 2 7B"), ("Switch", "Switch-C")):
+        code, out, _ = cli("catalog", name)
+        assert code == 0 and out.splitlines()[0].startswith(want + "  ("), name
+        assert cat.find_spec(name) == cat.lookup(name).ref
