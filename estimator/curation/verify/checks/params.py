@@ -13,9 +13,10 @@ import math
 import re
 
 from ..cells import fmt
-from ..matching import published_value
+from ..matching import has_size, published_value
 
 TOLERANCE = 0.01
+SAME_SYSTEM = 2.0   # a match whose count differs more than this from a size-less name's figure
 SLIP_EXPONENTS = (-9, -6, -3, 3, 6, 9)
 
 
@@ -69,7 +70,7 @@ def compare(r, counted, p: float, *, name: str, what: str, independent: bool = T
     ratio = p / n
     base = dict(submitted=p, recomputed=float(n), ratio=ratio, independent=independent,
                 arithmetic=f"{fmt(p)} / {fmt(n)} (count of {counted.name}) = {ratio:.4g}",
-                source=counted.source)
+                source=counted.source, recount=independent)
     if abs(ratio - 1) <= TOLERANCE:
         r.add(name, "ok", f"Parameters {fmt(p)} match the count of {what} ({n:,}) within 1 %",
               **base)
@@ -118,13 +119,29 @@ def run(r, ctx) -> None:
               "or config.json", submitted=p)
         return
     status = compare(r, counted, p, name="params", what=counted.name)
+    ratio = p / counted.params
+    looked_up = (r.rec.matched or {}).get("looked_up") or r.rec.model
+    if status == "mismatch" and not 1 / SAME_SYSTEM <= ratio <= SAME_SYSTEM \
+            and not has_size(looked_up) and has_size(counted.name):
+        # 'SigLIP' (6.3e9) matched to the catalog's SigLIP So400m (877,960,498): a name without
+        # a size that resolves to one size of a family; a figure this far off is another member
+        # of it, not a slip. A name that fixes the size (Mixtral 8x7B with 1.6T) stays a flag
+        r.add("params", "not-checkable", f"Parameters {fmt(p)} are {ratio:#.3g}x the count of "
+              f"{counted.name} ({counted.params:,}), which {r.rec.model!r} matched though it "
+              "names no size: taken for another size or version of that family, so neither "
+              "the parameters nor the compute are compared with it", submitted=p,
+              recomputed=float(counted.params), ratio=ratio, source=counted.source)
+        r.rec.notes.append(f"catalog match {counted.name} set aside: {ratio:#.3g}x apart and "
+                           "the row's name gives no size")
+        ctx.counted = None
+        return
     if status == "mismatch":
         n = counted.params
         r.add("params", "flagged", f"Parameters {fmt(p)} differ from the count of "
               f"{counted.name} ({n:,}) by {abs(p / n - 1):.1%}", code="params-mismatch",
               submitted=p, recomputed=float(n), ratio=p / n, independent=True,
               arithmetic=f"{fmt(p)} / {fmt(n)} (count of {counted.name}) = {p / n:.4g}",
-              source=counted.source)
+              source=counted.source, recount=True)
     a = r.num("active_params")
     if a is None or not counted.moe:
         return
