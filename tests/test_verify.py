@@ -315,7 +315,8 @@ def test_every_code_is_documented_and_exercised():
                  "compute-vs-counting", "compute-outside-bounds", "implausible-passes",
                  "params-mismatch", "base-model-mismatch", "base-model-compute", "unit-slip",
                  "moe-total-as-active", "moe-active-as-total", "implausible-value",
-                 "unknown-hardware", "malformed-cell", "malformed-row", "unreadable-spec"}
+                 "unknown-hardware", "malformed-cell", "malformed-row", "unreadable-spec",
+                 "notes-contradict-cell"}
     assert set(CODES) == exercised
     text = (ROOT / "docs" / "verify.md").read_text()
     assert all(f"`{c}`" in text for c in CODES)

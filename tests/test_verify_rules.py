@@ -459,3 +459,51 @@ def test_base_model_chain_hand_built():
     recs = verify(rows)
     assert check(recs[1], "base-model").recomputed == 7_241_732_096
     assert check(recs[3], "base-model").independent is False     # only the file row (3e9)
+
+
+# ------------------------------------------------- figures the notes state against their cell
+
+@needs_sample
+def test_time_notes_contradict_the_hours_real():
+    # Falcon 2 11B: 1400 h in the cell; its notes "roughly two months ... so ~1400 days":
+    # 1400 days x 24 = 33,600 h; 1400 / 33,600 = 0.0417, beyond a factor 2
+    cells, rec = real("Falcon 2 11B")
+    assert cells["Training time (hours)"] == "1400.0"
+    assert (rec.verdict, rec.codes) == ("flagged", ["notes-contradict-cell"])
+    c = check(rec, "notes")
+    assert (c.submitted, c.recomputed, c.source) == (1400.0, 33_600.0, "notes")
+    assert "the same number" in c.message
+    # must not fire: Aurora's "17,5 days * 24 hours = 420" (a decimal comma: 17.5 x 24 = 420);
+    # BLOOM-176B's "117 days * 24 hours/day" (= 2808 h, its cell); PaliGemma's stages ("3 days
+    # for Stage1 and 15h for each Stage2": hours stated, not read); QRNN's "12 hours (WikiText-103)
+    # to 2 days (enwik8)": two runs; Ferret's "5/2.5 days" for two sizes: 120 / (2.5 x 24) = 2.0
+    for model in ("Aurora", "BLOOM-176B", "PaliGemma", "4 layer QRNN (h=2500)", "Ferret (13B)"):
+        _, rec = real(model)
+        assert "notes-contradict-cell" not in rec.codes, model
+        assert not [c for c in rec.checks if c.name == "notes"], model
+
+
+def test_time_notes_hand_built():
+    from estimator.curation.verify.checks.notes import days_stated
+
+    row = {"Model": "X", "Training time (hours)": "100", "Training time notes": "trained for 30 days"}
+    rec = one(row)
+    # 30 x 24 = 720 h; 100 / 720 = 0.139
+    assert rec.codes == ["notes-contradict-cell"]
+    assert check(rec, "notes").ratio == pytest.approx(100 / 720)
+    # within a factor 2 (the note rounds): no check recorded, nothing flagged
+    rec = one({**row, "Training time (hours)": "500"})      # 500 / 720 = 0.69
+    assert rec.codes == [] and not [c for c in rec.checks if c.name == "notes"]
+    assert days_stated("17,5 days * 24 hours = 420") == 17.5      # decimal comma, conversion
+    assert days_stated("1,400 days") == 1400.0                     # thousands separator
+    assert days_stated("12 hours to 2 days") is None               # hours stated too
+    assert days_stated("5 days, then 3 days") is None              # two durations
+
+
+def test_several_bases_sum_only_when_all_found():
+    # Apollo 7B names 'Qwen2.5-7B,SigLIP 400M'; with one of them unknown their sum is unknown:
+    # no base-model parameter comparison (it used to compare with Mistral 7B's count alone)
+    rec = one({"Model": "Apollo-like 7B", "Base model": "Mistral 7B,Unknown Encoder 400M",
+               "Parameters": "7.3e9"})
+    c = check(rec, "base-model")
+    assert (rec.verdict, c.status, rec.params_recounted) == ("not-checkable", "not-checkable", False)

@@ -94,6 +94,10 @@ def run(r, ctx) -> None:
         base.counted.domain if base.counted is not None else None)
     where = (f"the count of {base.counted.name}" if base.counted is not None
              else f"row {base.row} of this file")
+    if p is not None and not base.params:
+        r.add("base-model", "not-checkable", f"the base models {cell!r} are not all in the "
+              "catalog or rows of this file: the parameters of their sum are unknown",
+              submitted=p)
     if p is not None and base.params:
         independent = base.counted is not None
         if base.counted is not None:
