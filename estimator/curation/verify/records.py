@@ -90,9 +90,9 @@ class Record:
     def params_recounted(self) -> bool:
         """The row's Parameters were compared with a real count (its catalog spec, a spec or
         config it names, its base model's count) and the comparison decided something (agrees,
-        or flagged). A comparison the check declined (the row says the architecture changed; a
+        is within a stated convention, or flagged). A comparison the check declined (the row says the architecture changed; a
         match taken for another system) is not a recount, nor is a base model's compute."""
-        return any(c.recount and c.status in ("ok", "flagged") for c in self.checks)
+        return any(c.recount and c.status in ("ok", "plausible", "flagged") for c in self.checks)
 
     def decide(self) -> str:
         statuses = {c.status for c in self.checks}
