@@ -356,6 +356,14 @@ def test_matching_rules_hand_built():
     # organisation in front of the name
     rec = one({"Model": "Mistral Mistral 7B", "Organization": "Mistral AI", "Parameters": "7.24e9"})
     assert rec.matched["entry"] == "Mistral 7B"
+    # a release version after a name that fixes the size, after a post-training suffix
+    rec = one({"Model": "Mistral-7B-Instruct-v0.2", "Parameters": "7.24e9"})
+    assert rec.matched["entry"] == "Mistral 7B"
+    # never after a size-less name: 'Mistral v0.2' is not stripped to 'Mistral'
+    from estimator.curation.verify.matching import CatalogMatcher
+
+    assert [c for c, _ in CatalogMatcher().candidates("Mistral v0.2")] == ["Mistral v0.2"]
+    assert [c for c, _ in CatalogMatcher().candidates("GPT-NeoX-20B-deduped")][-1] == "GPT-NeoX-20B"
 
 
 @needs_sample
