@@ -50,6 +50,9 @@ CODES = {
     "unknown-hardware": "a hardware name the table lacks that nearly matches an entry (misspelt?)",
     "malformed-cell": "a cell that is not a number where a number belongs",
     "malformed-row": "a row that could not be read (bad JSON line, broken quoting)",
+    "notes-contradict-cell": "a figure the row's own notes state contradicts the cell they "
+                             "annotate (Training time notes' days x 24 vs Training time (hours), "
+                             "beyond a factor 2)",
     "unreadable-spec": "the spec or config the row names cannot be read, is outside the allowed "
                        "folders, or cannot be counted",
 }

@@ -5,7 +5,8 @@
   the name as written (case, spaces and punctuation ignored; aliases included); the name
   without a parenthesised remark ("GPT-3 175B (davinci)"); the name without a post-training
   suffix that keeps the weights' shapes ("-Chat", "-Instruct", "-Base", "-it", "SFT", "DPO",
-  "RLHF": the same architecture, so the same parameter count); the name without the row's
+  "RLHF", "-deduped", and a release version "v0.1" after a name that fixes the size: the same
+  architecture, so the same parameter count); the name without the row's
   organisation in front ("Meta Llama 3 8B"); the name plus the size the row's own figure rounds
   to ("Llama 2" with 13e9 -> "Llama 2 13B", organisation + size). Each distinct name is looked
   up once per run, whatever the number of rows.
@@ -34,7 +35,11 @@ SPEC_MAX_BYTES = 4 * 1024 * 1024   # an archspec or config.json is a few kB; 4 M
 
 _PAREN = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*")
 # suffixes naming post-training of the same weights (the shapes, hence the count, unchanged)
-_POST = re.compile(r"[\s_-]*(?:chat|instruct|instruction|it|base|sft|dpo|rlhf|hf|preview)\s*$", re.I)
+_POST = re.compile(r"[\s_-]*(?:chat|instruct|instruction|it|base|sft|dpo|rlhf|hf|preview|deduped)\s*$",
+                   re.I)
+# a release's version after a name that fixes the size ('Mistral-7B-Instruct-v0.1'): the same
+# shapes; never after a size-less name ('DeepSeek-V2.5' is not DeepSeek)
+_VERSION = re.compile(r"[\s_-]*v\d+\.\d+(?:\.\d+)?\s*$", re.I)
 _SIZE = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*[kmbt](?![a-z])", re.I)
 
 
@@ -99,6 +104,9 @@ class CatalogMatcher:
         stripped = base
         while True:
             s = _POST.sub("", stripped).strip(" -_")
+            if s == stripped:
+                v = _VERSION.sub("", stripped).strip(" -_")
+                s = v if has_size(v) else stripped
             if not s or s == stripped:
                 break
             stripped = s
@@ -166,9 +174,13 @@ class FileIndex:
 FILE_BASE_MARGIN = 0.15   # a base model's row and its fine-tune, both rounded size labels
 
 
+_EXPERTS_SIZE = re.compile(r"\d+\s*x\s*\d+(?:\.\d+)?\s*[kmbt](?![a-z])", re.I)   # 'Mixtral 8x7B'
+
+
 def has_size(name: str) -> bool:
-    """The name fixes a size ('Llama 2-13B', 'ESM2-650M'), so it names one model, not a family."""
-    return bool(_SIZE.search(name))
+    """The name fixes a size ('Llama 2-13B', 'ESM2-650M', 'Mixtral 8x7B'), so it names one
+    model, not a family."""
+    return bool(_SIZE.search(name) or _EXPERTS_SIZE.search(name))
 
 
 def same_model(base_name: str, params: Optional[float], base_params: Optional[float]) -> bool:

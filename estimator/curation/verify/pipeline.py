@@ -73,7 +73,9 @@ class Run:
             return None
         found = []
         for name in bases:
-            m = self.catalog.match(name, notes=r.rec.notes)
+            # one base: the fine-tune has its size, so 'LLaMA' with 7e9 is LLaMA 7B (name + size)
+            m = self.catalog.match(name, notes=r.rec.notes,
+                                   params=r.num("params") if len(bases) == 1 else None)
             own = self.index.find(name, exclude=rowno)
             if m is None and own is None:
                 continue
@@ -100,7 +102,10 @@ class Run:
             return None
         if len(bases) > 1:   # several bases: parameters cannot be compared, compute the largest
             top = max(found, key=lambda b: b.compute or 0)
-            return Base(name=" + ".join(bases), params=sum(b.params or 0 for b in found) or None,
+            # their sum only when every base was found (Apollo 7B's 'Qwen2.5-7B,SigLIP 400M'
+            # with SigLIP 400M unknown is not Qwen2.5-7B's count)
+            whole = len(found) == len(bases) and all(b.params for b in found)
+            return Base(name=" + ".join(bases), params=sum(b.params for b in found) if whole else None,
                         compute=top.compute, counted=None, row=top.row, how="several")
         return found[0]
 

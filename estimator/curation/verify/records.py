@@ -50,6 +50,8 @@ class Check:
     ratio: Optional[float] = None
     arithmetic: Optional[str] = None
     source: Optional[str] = None    # where an input came from when not a cell ("notes", a spec)
+    recount: bool = False           # the row's Parameters compared with a real count (a catalog
+                                    # spec, a config, its base model's count)
 
     def to_dict(self) -> dict:
         out = {"name": self.name, "status": self.status, "independent": self.independent,
@@ -86,9 +88,11 @@ class Record:
 
     @property
     def params_recounted(self) -> bool:
-        """The row's Parameters were compared with a count (its spec, config or base model)."""
-        return any(c.name in ("params", "base-model") and c.recomputed is not None
-                   and c.independent and c.submitted is not None for c in self.checks)
+        """The row's Parameters were compared with a real count (its catalog spec, a spec or
+        config it names, its base model's count) and the comparison decided something (agrees,
+        is within a stated convention, or flagged). A comparison the check declined (the row says the architecture changed; a
+        match taken for another system) is not a recount, nor is a base model's compute."""
+        return any(c.recount and c.status in ("ok", "plausible", "flagged") for c in self.checks)
 
     def decide(self) -> str:
         statuses = {c.status for c in self.checks}

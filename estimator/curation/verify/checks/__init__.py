@@ -9,14 +9,16 @@ row. They run in this order; adding a check means adding one unit here and its t
 * :mod:`.hardware`: the hardware method (chips or chip-hours x dense peak at the row's
   numerical format x time) -> the implied utilisation;
 * :mod:`.compute`: the training compute against its bounds, 6·N·D or 3 x forward x examples
-  (with epochs), or the implied passes over the dataset (without).
+  (with epochs), or the implied passes over the dataset (without);
+* :mod:`.notes`: a figure the row's own notes state against the cell it annotates (the days
+  of ``Training time notes`` against ``Training time (hours)``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from . import base_model, compute, hardware, params, values
+from . import base_model, compute, hardware, notes, params, values
 
 
 @dataclass
@@ -32,4 +34,4 @@ class Context:
     base: Any = None                 # base_model.Base, when found
 
 
-UNITS = (values.run, params.run, base_model.run, hardware.run, compute.run)
+UNITS = (values.run, params.run, base_model.run, hardware.run, compute.run, notes.run)

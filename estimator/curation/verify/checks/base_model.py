@@ -14,7 +14,11 @@ other rows of the same file (the base model's own row, which Epoch's export ofte
   vision encoder or projector added, pruning, distillation, depth up-scaling, expert
   up-cycling, merged models, several models combined ("two GPT-J and a DeBERTa"), several
   base models; those rows say the check needs the added
-  parameters.
+  parameters. Two more signs of a new system built on the base, not the base's weights
+  re-trained: the row's name shares no word with its base model's (IDPFold on ESM2-650M,
+  Eagle 2 on Qwen2.5-7B, LUKE on RoBERTa Large: a new name for a model that adds modules or
+  counts only what it trains), or its Domain lists a field the catalog's base lacks (a
+  vision-language model on a language model: an encoder was added).
 * **Compute.** Epoch's Training compute of a fine-tune includes its base's pretraining. A
   total below the base's own training compute (by more than 10 %) with no Finetune compute
   given is inconsistent (``base-model-compute``).
@@ -34,8 +38,32 @@ COMPUTE_MARGIN = 1.1
 _CHANGED = re.compile(r"adapter|lora\b|q-?lora|prun|distil|up-?scal|upcycl|up-cycl|expan|"
                       r"merg|vision|visual|image|encoder|projector|added|adding|extend|"
                       r"\+|initiali[sz]|grow|stack|modif|head|layers? (?:added|removed)|"
-                      r"\btwo\b|\bthree\b|ensemble|combin|consists of|in total|backbone",
+                      r"\btwo\b|\bthree\b|ensemble|combin|consist|in total|backbone|enhanc",
                       re.I)
+# words that name no system (sizes, post-training, generic nouns), left out when two names are
+# compared for a shared word
+_GENERIC = {"base", "large", "small", "medium", "huge", "tiny", "mini", "giant", "model",
+            "models", "the", "and", "with", "for", "chat", "instruct", "instruction", "tuned",
+            "fine", "finetune", "finetuned", "pretrained", "version", "preview", "plus", "new"}
+
+
+def name_words(name: str) -> set[str]:
+    """The words of a system name that can name a system: 'Code Llama-34B' -> {'code',
+    'llama'}; 'ESM2-650M' -> {'esm'}."""
+    return {w for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _GENERIC}
+
+
+def built_on(model: str, base_name: str, domain: str, base_domain: Optional[str]) -> Optional[str]:
+    """Why a row is a new system built on its base model rather than the base re-trained
+    (its Parameters then need what it adds or leaves out), or None."""
+    if name_words(base_name) and not name_words(model) & name_words(base_name):
+        return (f"its name {model!r} shares no word with its base model's ({base_name!r}): a "
+                "new system built on it, which may add modules or count only what it trains")
+    fields = {d.strip().lower() for d in domain.split(",") if d.strip()}
+    if base_domain and fields and fields - {base_domain.lower()}:
+        return (f"its Domain ({domain}) lists more than its base model's ({base_domain}): "
+                "an encoder or head was added")
+    return None
 
 
 @dataclass
@@ -61,8 +89,15 @@ def run(r, ctx) -> None:
         return
     several = "," in cell or ";" in cell
     changed = several or bool(_CHANGED.search(r.rec.model + " " + r.text("params_notes")))
+    new_system = None if several else built_on(
+        r.rec.model, base.name, r.text("domain"),
+        base.counted.domain if base.counted is not None else None)
     where = (f"the count of {base.counted.name}" if base.counted is not None
              else f"row {base.row} of this file")
+    if p is not None and not base.params:
+        r.add("base-model", "not-checkable", f"the base models {cell!r} are not all in the "
+              "catalog or rows of this file: the parameters of their sum are unknown",
+              submitted=p)
     if p is not None and base.params:
         independent = base.counted is not None
         if base.counted is not None:
@@ -89,11 +124,15 @@ def run(r, ctx) -> None:
                       f"model {base.name} ({fmt(base.params)}, {where}) and the row says the "
                       "architecture changed (adapters, added encoder, pruning, several bases): "
                       "the check needs the parameters added or removed", **nums)
+            elif new_system:
+                r.add("base-model", "not-checkable", f"Parameters {fmt(p)} differ from its base "
+                      f"model {base.name} ({fmt(base.params)}, {where}), and {new_system}: the "
+                      "check needs the parameters added or removed", **nums)
             else:
                 r.add("base-model", "flagged", f"Parameters {fmt(p)} differ from its base model "
                       f"{base.name} ({fmt(base.params)}, {where}) by {abs(ratio - 1):.1%}, and "
                       "the row states no change to the architecture", code="base-model-mismatch",
-                      **nums)
+                      recount=independent, **nums)
     c = r.num("compute")
     if c is not None and base.compute and r.num("finetune_compute") is None \
             and c * COMPUTE_MARGIN < base.compute:

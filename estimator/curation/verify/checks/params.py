@@ -12,10 +12,24 @@ from __future__ import annotations
 import math
 import re
 
+from ...catalog import normalise
 from ..cells import fmt
-from ..matching import published_value
+from ..matching import has_size, published_value
 
 TOLERANCE = 0.01
+SAME_SYSTEM = 2.0   # a match whose count differs more than this from a size-less name's figure
+HAND_COUNT = 0.15   # a count the notes make from the architecture: conventions move it this much
+# notes that count the parameters from the architecture: products of layer sizes, or its words
+_HAND = re.compile(r"\d\s*[*×x]\s*\d.*\d\s*[*×x]\s*\d|residual blocks?|hidden units|filters|"
+                   r"\bkernels?\b|\bplanes\b|hidden layers?", re.I | re.S)
+
+
+def family_name(looked_up: str, entry_name: str) -> bool:
+    """A family's name without a size or version ('SigLIP', 'TD-Gammon') that the catalog
+    resolved to one member ('SigLIP So400m/14@384', 'TD-Gammon 0.0'): the member's name
+    extends the name looked up."""
+    a, b = normalise(looked_up), normalise(entry_name)
+    return not has_size(looked_up) and a != b and b.startswith(a)
 SLIP_EXPONENTS = (-9, -6, -3, 3, 6, 9)
 
 
@@ -69,7 +83,7 @@ def compare(r, counted, p: float, *, name: str, what: str, independent: bool = T
     ratio = p / n
     base = dict(submitted=p, recomputed=float(n), ratio=ratio, independent=independent,
                 arithmetic=f"{fmt(p)} / {fmt(n)} (count of {counted.name}) = {ratio:.4g}",
-                source=counted.source)
+                source=counted.source, recount=independent)
     if abs(ratio - 1) <= TOLERANCE:
         r.add(name, "ok", f"Parameters {fmt(p)} match the count of {what} ({n:,}) within 1 %",
               **base)
@@ -118,13 +132,41 @@ def run(r, ctx) -> None:
               "or config.json", submitted=p)
         return
     status = compare(r, counted, p, name="params", what=counted.name)
+    ratio = p / counted.params
+    looked_up = (r.rec.matched or {}).get("looked_up") or r.rec.model
+    if status == "mismatch" and not 1 / SAME_SYSTEM <= ratio <= SAME_SYSTEM \
+            and family_name(looked_up, counted.name):
+        # 'SigLIP' (6.3e9) matched to the catalog's SigLIP So400m/14@384 (877,960,498), and
+        # 'TD-Gammon' (25,000 weights) to TD-Gammon 0.0 (8,124): a family's name without a size
+        # or version resolved to one member; a figure this far off is another member of it,
+        # not a slip. A name that fixes the system (Mixtral 8x7B with 1.6T) stays a flag
+        r.add("params", "not-checkable", f"Parameters {fmt(p)} are {ratio:#.3g}x the count of "
+              f"{counted.name} ({counted.params:,}), which {r.rec.model!r} matched though it "
+              "names no size: taken for another size or version of that family, so neither "
+              "the parameters nor the compute are compared with it", submitted=p,
+              recomputed=float(counted.params), ratio=ratio, source=counted.source)
+        r.rec.notes.append(f"catalog match {counted.name} set aside: {ratio:#.3g}x apart and "
+                           "the row's name gives no size")
+        ctx.counted = None
+        return
+    if status == "mismatch" and abs(ratio - 1) <= HAND_COUNT and _HAND.search(r.text("params_notes")):
+        # MuZero (36,864,000 from its notes' 16 residual blocks of 256 planes) vs its spec's
+        # 38,769,253: a curator's count from the architecture, conventions unstated
+        r.add("params", "plausible", f"Parameters {fmt(p)} are a count the row's notes make "
+              f"from the architecture, {ratio - 1:+.1%} from the count of {counted.name} "
+              f"({counted.params:,}): within {HAND_COUNT:.0%}, what such counts leave out or add "
+              "(biases, normalisation, heads, which of several networks) differs by this much; "
+              "not flagged", submitted=p, recomputed=float(counted.params), ratio=ratio,
+              independent=True, source=counted.source, recount=True,
+              arithmetic=f"{fmt(p)} / {fmt(counted.params)} (count of {counted.name}) = {ratio:.4g}")
+        status = "plausible"
     if status == "mismatch":
         n = counted.params
         r.add("params", "flagged", f"Parameters {fmt(p)} differ from the count of "
               f"{counted.name} ({n:,}) by {abs(p / n - 1):.1%}", code="params-mismatch",
               submitted=p, recomputed=float(n), ratio=p / n, independent=True,
               arithmetic=f"{fmt(p)} / {fmt(n)} (count of {counted.name}) = {p / n:.4g}",
-              source=counted.source)
+              source=counted.source, recount=True)
     a = r.num("active_params")
     if a is None or not counted.moe:
         return
