@@ -23,10 +23,10 @@ __all__ = ["count", "load_spec", "analyze", "Count", "CountResult", "LayerRow", 
            "SpecError", "InputError", "ModelError", "training_compute", "verify", "__version__"]
 
 
-def load_spec(source, overrides: dict | None = None):
+def load_spec(source, overrides: dict | None = None, variant: str | None = None):
     from .analytic import load_spec as _load
 
-    return _load(source, overrides=overrides)
+    return _load(source, overrides=overrides, variant=variant)
 
 
 def analyze(spec, **kw) -> CountResult:
@@ -38,7 +38,8 @@ def analyze(spec, **kw) -> CountResult:
 def count(x: Any, inputs: Any = None, **kw) -> CountResult:
     """Count a model, whatever form it comes in.
 
-    * a spec: path to ``.yaml``/``.yml`` or a loaded spec object -> analytic count;
+    * a spec: path to ``.yaml``/``.yml`` or a loaded spec object -> analytic count (a size
+      family needs ``variant="NAME"``);
     * an ``.onnx`` path -> ONNX graph count (``inputs`` may give shapes for symbolic dims);
     * a Hugging Face ``config.json`` path -> the model it describes, built on the meta device
       and counted on the default input for its kind (``inputs`` overrides);
@@ -58,7 +59,8 @@ def count(x: Any, inputs: Any = None, **kw) -> CountResult:
             from .graphs.hf_config import count_config
 
             return count_config(p, inputs, **kw)
-        return analyze(load_spec(p, overrides=kw.pop("overrides", None)), **kw)
+        return analyze(load_spec(p, overrides=kw.pop("overrides", None),
+                                 variant=kw.pop("variant", None)), **kw)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.nn.Module):
         if kw.pop("step", "forward") == "train":

@@ -17,38 +17,65 @@ from .spec.model import Spec, key_path, parse_spec
 from .spec.yamlload import line_of, load_yaml_file, load_yaml_text, paused_gc
 
 
-def load_spec(source, overrides: dict | None = None) -> Spec:
+def load_spec(source, overrides: dict | None = None, variant: str | None = None) -> Spec:
     """Load and validate a spec from a path (or a mapping already loaded). ``overrides``
-    replace variables (on a loaded spec, they add to the overrides it already has)."""
+    replace variables (on a loaded spec, they add to the overrides it already has). A size
+    family (a file with ``variants:``) needs ``variant``: the name or an alias of one of its
+    variants, whose ``vars`` apply before ``overrides``; :func:`load_specs` loads them all."""
     if isinstance(source, Spec):
+        if variant is not None and variant != source.variant:
+            raise SpecError(f"variant {variant!r}: the spec given is already "
+                            f"{'variant ' + repr(source.variant) if source.variant else 'loaded'}",
+                            file=source.file)
         if overrides:
             return _parse(source.raw, source.file, {**source.overrides, **overrides})
         return source
     if isinstance(source, dict):
-        return _parse(source, None, overrides)
+        return _parse(source, None, overrides, variant)
     path = Path(source)
-    return _parse(load_yaml_file(path), str(source), overrides)
+    return _parse(load_yaml_file(path), str(source), overrides, variant)
 
 
-def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = None) -> Spec:
+def load_specs(source, overrides: dict | None = None) -> list[Spec]:
+    """Every spec a file holds: each variant of a family, in file order (the YAML read once),
+    or the one spec of a plain file."""
+    if isinstance(source, dict):
+        return _parse_all(source, None, overrides)
+    return _parse_all(load_yaml_file(Path(source)), str(source), overrides)
+
+
+def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = None,
+                   variant: str | None = None) -> Spec:
     """Load and validate a spec from YAML text (``paramcount -`` reads stdin)."""
-    return _parse(load_yaml_text(text, file), file, overrides)
+    return _parse(load_yaml_text(text, file), file, overrides, variant)
 
 
-def _parse(raw, file, overrides) -> Spec:
+def load_specs_text(text: str, file: str = "<text>", overrides: dict | None = None) -> list[Spec]:
+    """:func:`load_specs` of YAML text."""
+    return _parse_all(load_yaml_text(text, file), file, overrides)
+
+
+def _parse_all(raw, file, overrides) -> list[Spec]:
+    from .spec.family import variant_names
+
+    return [_parse(raw, file, overrides, v) for v in (variant_names(raw) or [None])]
+
+
+def _parse(raw, file, overrides, variant=None) -> Spec:
     try:
         with paused_gc():
-            return parse_spec(raw, file, overrides)
+            return parse_spec(raw, file, overrides, variant)
     except SpecError as err:
-        raise _blame(err, raw, file, overrides) from None
+        raise _blame(err, raw, file, overrides, variant=variant) from None
 
 
-def _blame(err: SpecError, raw, file, overrides, causal: str = "full") -> SpecError:
+def _blame(err: SpecError, raw, file, overrides, causal: str = "full",
+           variant: str | None = None) -> SpecError:
     """An error that only the overrides cause names them first (``--set layers=0: ...``):
     the override is what the user must change, not the YAML line it lands on."""
     def fails(sets) -> bool:
         try:
-            _count(walk(parse_spec(raw, file, sets), causal, expand=False))
+            _count(walk(parse_spec(raw, file, sets, variant), causal, expand=False))
         except SpecError:
             return True
         return False

@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 
 from estimator.analytic import analyze, compare_published, load_spec
+from estimator.curation.catalog import spec_refs
 
 ARCH = Path(__file__).resolve().parent.parent / "archspecs"
-SPECS = sorted(p.name for p in ARCH.glob("*.yaml"))
+# one id per system: 'alexnet.yaml', or 'bert.yaml#BERT base' for each variant of a size family
+REFS = {r.label: r for r in spec_refs([ARCH])}
+SPECS = sorted(REFS)
+
+
+def load(name, overrides=None):
+    r = REFS[name]
+    return load_spec(r.path, overrides=overrides, variant=r.variant)
 
 
 def count(name, **kw):
@@ -129,7 +137,7 @@ def test_published_comparison_is_reported():
 
 @pytest.mark.parametrize("name", SPECS)
 def test_every_spec_has_citation_and_published_figures(name):
-    spec = load_spec(ARCH / name)
+    spec = load(name)
     assert spec.citation and spec.year and spec.domain and spec.url
     # a source that publishes no figure says so (`unpublished:`), it is never made up
     assert spec.published or spec.provenance.get("unpublished"), f"{name} has no published block"
@@ -140,8 +148,8 @@ def test_every_spec_has_citation_and_published_figures(name):
 @pytest.mark.parametrize("name", SPECS)
 def test_reduced_keeps_structure(name):
     """The reduced variant has the same layer paths and kinds, only smaller."""
-    spec = load_spec(ARCH / name)
-    full, small = analyze(spec), analyze(load_spec(ARCH / name, overrides=spec.reduced))
+    spec = load(name)
+    full, small = analyze(spec), analyze(load(name, overrides=spec.reduced))
     assert small.params < full.params
     def top(r):  # top-level paths and kinds, repeat counts aside
         return [(row.path, row.kind.split(" x")[0]) for row in r.layers if row.depth == 1]
@@ -165,5 +173,5 @@ def test_spec_matches_torch_build(name):
     pytest.importorskip("torch")
     from torchcheck import assert_spec_matches_torch
 
-    spec = load_spec(ARCH / name)
+    spec = load(name)
     assert_spec_matches_torch(spec, analyze(spec))

@@ -16,7 +16,8 @@ from estimator.curation import catalog as cat
 
 ARCH = Path(__file__).resolve().parent.parent / "archspecs"
 ENTRIES = cat.load_catalog()
-NAMES = [e.spec.name for e in ENTRIES]
+BY_LABEL = {e.ref.label: e for e in ENTRIES}   # 'alexnet.yaml', 'bert.yaml#BERT base'
+NAMES = list(BY_LABEL)
 LOCATOR = re.compile(r"\b(Table|Tab\.|Section|section|sec\.|§|Figure|Fig\.|Appendix|Methods|"
                      r"model card|config|documentation|abstract|dataset|Eq\.|equation|page|p\.)", re.I)
 
@@ -29,7 +30,7 @@ def entry(stem: str) -> cat.Entry:
 def test_published_figures_reproduced_or_explained(name):
     """Within 1 % of each published figure, or a discrepancy note saying why (never a silent
     tolerance)."""
-    e = next(e for e in ENTRIES if e.spec.name == name)
+    e = BY_LABEL[name]
     assert e.published_params or e.provenance.get("unpublished"), \
         f"{name}: no published parameter count, and no `unpublished:` saying why"
     for f in e.figures:
@@ -42,7 +43,7 @@ def test_published_figures_reproduced_or_explained(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_provenance_is_citable(name):
-    e = next(e for e in ENTRIES if e.spec.name == name)
+    e = BY_LABEL[name]
     assert e.year and 1980 <= e.year <= 2030
     assert e.domain in cat.DOMAINS, f"{name}: domain {e.domain!r}"
     assert e.citation and LOCATOR.search(e.citation), f"{name}: citation without a locator"
@@ -58,6 +59,8 @@ def test_every_alias_resolves_to_one_system():
             assert seen.setdefault(n, e.name) == e.name, f"{n!r}: {seen[n]} and {e.name}"
             assert cat.lookup(n, ENTRIES) is e
     for e in ENTRIES:  # a file stem finds its spec unless a name or alias says otherwise
+        if e.variant is not None:  # a family's file holds several systems: its stem names none
+            continue
         stem = cat.normalise(e.spec.stem)
         assert cat.lookup(stem, ENTRIES) is (e if stem not in seen else
                                              next(x for x in ENTRIES if x.name == seen[stem]))
@@ -135,8 +138,11 @@ def test_cli_json_rows(cli):
     assert code == 0, err
     rows = json.loads(out)
     assert len(rows) == len(ENTRIES) and ROW_KEYS <= set(rows[0])
-    by = {r["spec"]: r for r in rows}
-    assert by["gpt3-175b.yaml"]["params"] == 174_604_259_328
+    by = {(r["spec"], r["variant"]): r for r in rows}
+    assert by["gpt3-175b.yaml", None]["params"] == 174_604_259_328
+    # a family's variants: one row each, the file and the variant named
+    assert by["bert.yaml", "BERT large"]["params"] == 335_141_888
+    assert by["bert.yaml", "BERT large"]["family"] == "BERT"
 
 
 def test_cli_filters_csv_markdown_and_detail(cli):
@@ -196,4 +202,4 @@ def test_the_catalog_holds_the_notable_systems():
     assert len(ENTRIES) >= 45
     missing = [n for n in REQUIRED if cat.lookup(n, ENTRIES) is None]
     assert not missing, f"no catalog system answers to {missing}"
-    assert len({cat.lookup(n, ENTRIES).spec for n in REQUIRED}) == len(REQUIRED)
+    assert len({cat.lookup(n, ENTRIES).ref for n in REQUIRED}) == len(REQUIRED)

@@ -98,7 +98,9 @@ def test_schema_validates_archspecs():
     code, out, _ = run("schema")
     schema = json.loads(out)
     for path in sorted((ROOT / "archspecs").glob("*.yaml")):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+        # as JSON data (an unquoted YAML date, `date: 2018-10-11`, is the text an editor sees)
+        jsonschema.validate(json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str)),
+                            schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "x", "input": {"tokens": 4},
                              "layers": [{"kind": "linear", "outt": 3}]}, schema)

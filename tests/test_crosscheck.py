@@ -12,10 +12,14 @@ from pathlib import Path
 import pytest
 
 from estimator.count import Count, CountResult, LayerRow
+from estimator.curation.catalog import spec_refs
 from estimator.graphs.crosscheck import compare
 
 ROOT = Path(__file__).resolve().parents[1]
-ARCHSPECS = sorted((ROOT / "archspecs").glob("*.yaml"))
+# every system of the catalog: a plain spec by its file stem ('alexnet'), a size family's
+# variant as 'stem#Variant name' ('bert#BERT base')
+ARCHSPECS = {(f"{r.path.stem}#{r.variant}" if r.variant else r.path.stem): r
+             for r in spec_refs([ROOT / "archspecs"])}
 
 HAND = (Path(__file__).resolve().parent / "data" / "hand-transformer.yaml").read_text()
 
@@ -157,12 +161,15 @@ FULL_FVCORE_CANNOT = {"whisper-large"}
 
 @functools.cache
 def _checked(name: str):
-    return check(ROOT / "archspecs" / f"{name}.yaml")
+    from estimator.analytic import load_spec
+
+    ref = ARCHSPECS[name]
+    return check(load_spec(ref.path, variant=ref.variant))
 
 
 @pytest.mark.onnx
 @pytest.mark.torch
-@pytest.mark.parametrize("spec", [p.stem for p in ARCHSPECS])
+@pytest.mark.parametrize("spec", sorted(ARCHSPECS))
 def test_every_archspec_through_every_witness(spec):
     r = _checked(spec)
     size, verdicts = EXPECTED.get(spec, (None, {}))

@@ -11,15 +11,30 @@ from .common import _out, _parse_sets, _print_json, app, progress
 Depth = typer.Option(None, "--depth", min=0, help="Show the layer tree down to depth N.")
 
 
-def load(path: Path, overrides: dict):
+def load(path: Path, overrides: dict, variant: Optional[str] = None):
     """A spec from a file, or from stdin for ``-``."""
     import sys
 
     from .. import analytic
 
     if str(path) == "-":
-        return analytic.load_spec_text(sys.stdin.read(), "<stdin>", overrides=overrides)
-    return analytic.load_spec(path, overrides=overrides)
+        return analytic.load_spec_text(sys.stdin.read(), "<stdin>", overrides=overrides,
+                                       variant=variant)
+    return analytic.load_spec(path, overrides=overrides, variant=variant)
+
+
+def load_all(path: Path, overrides: dict, variant: Optional[str] = None) -> list:
+    """The specs a file stands for: the one ``--variant`` names, else every variant of a size
+    family (counted side by side), else the file's one spec."""
+    import sys
+
+    from .. import analytic
+
+    if variant is not None:
+        return [load(path, overrides, variant)]
+    if str(path) == "-":
+        return analytic.load_specs_text(sys.stdin.read(), "<stdin>", overrides=overrides)
+    return analytic.load_specs(path, overrides=overrides)
 
 
 @app.command("count")
@@ -34,6 +49,9 @@ def count_cmd(
         False, "--causal-half",
         help="Count causal attention score/value products as half the full matrix."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
+    variant: Optional[str] = typer.Option(
+        None, "--variant", help="Count this variant of a size family (its name or an alias); "
+                                "without it a family's variants are counted side by side."),
 ) -> None:
     """Count parameters and FLOPs of spec files (the default command)."""
     from .. import analytic
@@ -41,8 +59,8 @@ def count_cmd(
 
     overrides = _parse_sets(set_vars)
     with progress("counting " + ", ".join(map(str, specs))):
-        results = [analytic.analyze(load(p, overrides), causal="half" if causal_half else "full")
-                   for p in specs]
+        results = [analytic.analyze(spec, causal="half" if causal_half else "full")
+                   for p in specs for spec in load_all(p, overrides, variant)]
         if json_out:
             data = [report.to_json(r, depth=depth) for r in results]
             text = None

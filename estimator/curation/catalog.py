@@ -21,11 +21,10 @@ The library returns data; :mod:`estimator.report.catalog` formats it, the CLI pr
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from ..errors import InputError, PCError
 
@@ -50,8 +49,23 @@ def default_dir() -> Path:
 
 def normalise(name: str) -> str:
     """Lookup key of a system name: case, spaces, dashes and punctuation ignored
-    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci')."""
-    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'). The same key picks a family's variant."""
+    from ..spec.family import name_key
+
+    return name_key(name)
+
+
+class SpecRef(NamedTuple):
+    """Where a catalog system is written: its spec file, and the variant of a size family
+    (None for a plain spec). ``load_spec(ref.path, variant=ref.variant)`` loads it."""
+
+    path: Path
+    variant: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """'bert.yaml#BERT base' for a variant, 'alexnet.yaml' for a plain spec (test ids)."""
+        return f"{self.path.name}#{self.variant}" if self.variant else self.path.name
 
 
 @dataclass
@@ -95,6 +109,13 @@ class Entry:
     training: dict[str, Any] = field(default_factory=dict)
     training_compute: Any = None         # costs.compute.TrainingCompute, or None
     training_error: Optional[str] = None
+    variant: Optional[str] = None        # a size family's variant (its name); None: a plain spec
+    family: Optional[str] = None         # the family's name, for a variant
+    date: Optional[str] = None           # publication date YYYY-MM-DD, where the spec gives it
+
+    @property
+    def ref(self) -> SpecRef:
+        return SpecRef(self.spec, self.variant)
 
     # -- the count ----------------------------------------------------------------------
     @property
@@ -173,6 +194,9 @@ class Entry:
         return {
             "name": self.name,
             "spec": self.spec.name,
+            "variant": self.variant,
+            "family": self.family,
+            "date": self.date,
             "aliases": list(self.aliases),
             "year": self.year,
             "domain": self.domain,
@@ -242,11 +266,23 @@ def _training_compute(result, training: dict):
         return None, str(err)
 
 
-def make_entry(path: Path) -> Entry:
-    """Count one spec file and pair it with its published figures."""
-    from ..analytic import analyze, load_spec
+def make_entry(path: Path, variant: Optional[str] = None) -> Entry:
+    """Count one spec file (one variant of a family) and pair it with its published figures."""
+    from ..analytic import load_spec
 
-    spec = load_spec(path)
+    return _make(load_spec(path, variant=variant), Path(path))
+
+
+def make_entries(path: Path) -> list[Entry]:
+    """Every entry one spec file holds: each variant of a family, or the one plain spec."""
+    from ..analytic import load_specs
+
+    return [_make(spec, Path(path)) for spec in load_specs(path)]
+
+
+def _make(spec, path: Path) -> Entry:
+    from ..analytic import analyze
+
     result = analyze(spec)
     result.extra.setdefault("url", spec.url)
     prov = dict(spec.provenance)
@@ -259,10 +295,11 @@ def make_entry(path: Path) -> Entry:
                               explanation=explain.get(key)))
     training = dict(prov.get("training") or {})
     tc, err = _training_compute(result, training)
-    return Entry(name=spec.name, spec=Path(path), aliases=tuple(prov.get("aliases") or ()),
+    return Entry(name=spec.name, spec=path, aliases=tuple(prov.get("aliases") or ()),
                  year=spec.year, domain=spec.domain, citation=spec.citation, provenance=prov,
                  result=result, figures=figures, training=training, training_compute=tc,
-                 training_error=err)
+                 training_error=err, variant=spec.variant, family=spec.family,
+                 date=spec.date.isoformat() if spec.date else None)
 
 
 def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
@@ -279,33 +316,49 @@ def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
     return paths
 
 
+def spec_refs(sources: Iterable[str | Path] | None = None) -> list[SpecRef]:
+    """Every system the spec files of ``sources`` hold (default archspecs/), from their headers
+    only: one ref per plain spec, one per variant of a family, in file order."""
+    from ..spec.family import variant_names
+    from ..spec.yamlload import load_yaml_file
+
+    return [SpecRef(p, v) for p in spec_files(sources)
+            for v in (variant_names(load_yaml_file(p)) or [None])]
+
+
 @lru_cache(maxsize=256)
-def _entry(path: Path) -> Entry:
-    return make_entry(path)
+def _entries(path: Path) -> tuple[Entry, ...]:
+    return tuple(make_entries(path))
 
 
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
-    return tuple(_entry(p) for p in spec_files([folder]))
+    return tuple(e for p in spec_files([folder]) for e in _entries(p))
 
 
 def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
-    """Every entry of the catalog (``archspecs/``), or of the given spec files/folders."""
+    """Every entry of the catalog (``archspecs/``), or of the given spec files/folders: one
+    per plain spec, one per variant of a size family."""
     if not sources:
         return list(_load_default(default_dir()))
-    return [make_entry(p) for p in spec_files(sources)]
+    return [e for p in spec_files(sources) for e in make_entries(p)]
 
 
 def _resolve(name: str, names: dict[str, list], stems: dict[str, list]):
     """The one item a name or alias names, else the one whose spec file stem it is ('gpt2' is
     the file of GPT-2 small, while the alias 'GPT-2' names the 1.5B model, as the paper
-    does), else None; InputError when two systems share it."""
+    does), else None; InputError when two systems share it. A family's file stem names no
+    system (it holds several), so only plain specs are found by stem."""
     key = normalise(name)
     found = names.get(key) or stems.get(key, [])
     if len(found) > 1:
-        shown = ", ".join(getattr(x, "name", str(x)) for x in found)
+        shown = ", ".join(getattr(x, "name", None) or _ref_name(x) for x in found)
         raise InputError(f"{name!r} names several catalog systems: {shown}")
     return found[0] if found else None
+
+
+def _ref_name(ref: SpecRef) -> str:
+    return f"{ref.path.name} ({ref.variant})" if ref.variant else ref.path.name
 
 
 def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, list[Entry]]]:
@@ -315,18 +368,34 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, 
     for e in entries:
         for key in {normalise(n) for n in (e.name, *e.aliases)}:
             names.setdefault(key, []).append(e)
-        stems.setdefault(normalise(e.spec.stem), []).append(e)
+        if e.variant is None:
+            stems.setdefault(normalise(e.spec.stem), []).append(e)
     return names, stems
 
 
+def _names_in(head: dict) -> list[tuple[Optional[str], list[str]]]:
+    """(variant, [name, *aliases]) of each system a loaded spec file holds, from its header
+    only; a malformed header gives what it can (the count reports the error)."""
+    def names(d) -> list[str]:
+        aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
+        return [str(x) for x in (d.get("name"), *aliases) if x]
+
+    from ..spec.family import is_family
+
+    if not is_family(head):
+        return [(None, names(head))]
+    variants = head["variants"] if isinstance(head["variants"], list) else []
+    return [(str(v["name"]), names(v)) for v in variants if isinstance(v, dict) and v.get("name")]
+
+
 @lru_cache(maxsize=4)
-def _header_index(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, list[SpecRef]]]:
     """The same index over the catalog's spec files, read from their headers only (no count):
     finding one system costs one YAML read per spec, not counting all of them."""
     from ..spec.yamlload import load_yaml_file
 
-    names: dict[str, list[Path]] = {}
-    stems: dict[str, list[Path]] = {}
+    names: dict[str, list[SpecRef]] = {}
+    stems: dict[str, list[SpecRef]] = {}
     for path in spec_files([folder]):
         try:
             head = load_yaml_file(path)
@@ -334,16 +403,24 @@ def _header_index(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[P
             continue
         if not isinstance(head, dict):
             continue
-        aliases = head.get("aliases") if isinstance(head.get("aliases"), list) else []
-        for key in {normalise(x) for x in (head.get("name") or "", *aliases) if x}:
-            names.setdefault(key, []).append(path)
-        stems.setdefault(normalise(path.stem), []).append(path)
+        for variant, given in _names_in(head):
+            ref = SpecRef(path, variant)
+            for key in {normalise(x) for x in given}:
+                names.setdefault(key, []).append(ref)
+            if variant is None:
+                stems.setdefault(normalise(path.stem), []).append(ref)
     return names, stems
 
 
-def find_spec(name: str) -> Optional[Path]:
-    """The catalog spec file a name, alias or file stem names (see :func:`lookup`), or None."""
+def find_spec(name: str) -> Optional[SpecRef]:
+    """Where the catalog system a name, alias or (plain spec's) file stem names is written
+    (see :func:`lookup`): a :class:`SpecRef` (path, variant), or None."""
     return _resolve(name, *_header_index(default_dir()))
+
+
+def entry_of(ref: SpecRef) -> Entry:
+    """The counted entry of a :class:`SpecRef` (the file counted once per process)."""
+    return next(e for e in _entries(Path(ref.path)) if e.variant == ref.variant)
 
 
 def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
@@ -352,8 +429,8 @@ def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]
     :class:`InputError`. Without ``entries`` only the matched spec is counted."""
     if entries is not None:
         return _resolve(name, *_index(entries))
-    path = find_spec(name)
-    return _entry(path) if path is not None else None
+    ref = find_spec(name)
+    return entry_of(ref) if ref is not None else None
 
 
 def suggest(name: str, entries: Iterable[Entry] | None = None, n: int = 3) -> list[str]:

@@ -349,7 +349,7 @@ class SpecInfo:
 
 
 @lru_cache(maxsize=256)
-def _spec_info(path: str) -> SpecInfo:
+def _spec_info(path: str, variant: Optional[str] = None) -> SpecInfo:
     """Count an archspec (torch-free) or a Hugging Face config.json (needs the hf extra)."""
     p = Path(path)
     if p.suffix.lower() == ".json":
@@ -364,7 +364,7 @@ def _spec_info(path: str) -> SpecInfo:
                         tokens=getattr(result, "tokens", None), published={}, discrepancy={})
     from ..analytic import analyze, load_spec
 
-    spec = load_spec(p)
+    spec = load_spec(p, variant=variant)
     return _info(spec.name, str(p), analyze(spec), spec.provenance)
 
 
@@ -382,8 +382,8 @@ def _catalog_info(name: str) -> Optional[SpecInfo]:
     counts just the specs its rows name)."""
     from .catalog import find_spec
 
-    path = find_spec(name)
-    return _spec_info(str(path)) if path is not None else None
+    ref = find_spec(name)
+    return _spec_info(str(ref.path), ref.variant) if ref is not None else None
 
 
 # ---------------------------------------------------------------------------- the checks

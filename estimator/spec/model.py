@@ -4,12 +4,14 @@ Every error is a :class:`~estimator.errors.SpecError` naming file, line and key 
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import SpecError
 from .expr import ExprError, as_int, evaluate, names_in
@@ -65,18 +67,46 @@ class Training(BaseModel):
     note: Optional[str] = Field(None, description="what the figures include, how they were read")
 
 
+class VariantTraining(Training):
+    """A variant's training block: merged key by key over the family's, so even ``source``
+    may come from the family."""
+
+    source: Optional[str] = Field(None, description="citation (default: the family's)")
+
+
 PROVENANCE_KEYS = ("aliases", "authors", "title", "venue", "arxiv", "doi", "discrepancy",
                    "training", "unpublished")
 
 
-class SpecHeader(BaseModel):
-    """The top level of a spec file."""
+def _iso_date(value):
+    """A publication date: a YAML date (2020-05-28) or the text 'YYYY-MM-DD'."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        raise ValueError("date is a day (YYYY-MM-DD), not a time")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as err:
+            raise ValueError(f"date {value!r}: {err}") from None
+    raise ValueError(f"date is YYYY-MM-DD (got {value!r})")
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+
+
+class _Header(BaseModel):
+    """The header keys a plain spec and a family's variant share."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    name: str = Field(..., description="system name")
     citation: Optional[str] = Field(None, description="the paper or model card the spec follows")
     url: Optional[str] = Field(None, description="link to the source")
     year: Optional[int] = Field(None, description="publication year")
+    date: Optional[IsoDate] = Field(
+        None, description="publication date, YYYY-MM-DD (first public version: arXiv v1, "
+                          "the announcement); its year is `year`")
     domain: Optional[str] = Field(None, description="vision, language, speech, games, ...")
     description: Optional[str] = Field(None, description="free text")
     aliases: Optional[list[str]] = Field(
@@ -95,14 +125,36 @@ class SpecHeader(BaseModel):
     unpublished: Optional[str] = Field(
         None, description="where the source publishes no parameter count: what it says instead")
     notes: Optional[list[str]] = Field(None, description="free text: conventions, differences")
-    input: Optional[InputDecl] = Field(None, description="the single input")
-    inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
     vars: Optional[dict[str, Union[int, float, str]]] = Field(
         None, description="named variables; values may be expressions over earlier ones")
-    layers: list[Any] = Field(..., description="the layer list")
     published: Optional[dict[str, Published]] = Field(None, description=f"published figures: {', '.join(PUBLISHED_KEYS)}")
     reduced: Optional[dict[str, Union[int, float, str]]] = Field(
         None, description="variable overrides giving a small model of the same structure (export, tests)")
+
+
+class Variant(_Header):
+    """One size of a family: its own name and published figures; ``vars`` override the
+    family's (as ``--set`` does), ``training`` merges key by key over the family's, every other
+    key replaces the family's."""
+
+    name: str = Field(..., description="the variant's system name (unique in the catalog)")
+    vars: Optional[dict[str, Union[int, float, str]]] = Field(
+        None, description="overrides of the family's variables, applied as --set NAME=EXPR")
+    training: Optional[VariantTraining] = Field(
+        None, description="training inputs, merged key by key over the family's")
+
+
+class SpecHeader(_Header):
+    """The top level of a spec file (a plain spec, or a family with ``variants``)."""
+
+    name: str = Field(..., description="system name (a family's: the family name)")
+    family: Optional[bool] = Field(
+        None, description="marks a family (optional: a `variants:` list is what makes one)")
+    variants: Optional[list[Variant]] = Field(
+        None, description="a size family: one entry per named variant, each a catalog system")
+    input: Optional[InputDecl] = Field(None, description="the single input")
+    inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
+    layers: list[Any] = Field(..., description="the layer list")
 
 
 @dataclass
@@ -131,6 +183,9 @@ class Spec:
     file: str | None = None
     raw: Any = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    date: datetime.date | None = None  # publication date, where the spec gives one
+    family: str | None = None    # a family's variant: the family's name ...
+    variant: str | None = None   # ... and the variant's (the spec's name); None for a plain spec
 
     @property
     def tokens(self) -> int | None:
@@ -320,14 +375,68 @@ def _parse_list(items, loc, vars_, file, raw) -> list:
     return [parse_layer(it, loc + (i,), vars_, file, raw) for i, it in enumerate(items)]
 
 
-def parse_spec(raw, file: str | None = None, overrides: dict | None = None) -> Spec:
+def _header(raw, file) -> SpecHeader:
     if not isinstance(raw, dict):
         raise SpecError("a spec is a mapping with name, input and layers", file=file,
                         line=getattr(raw, "line", None) or 1)
     try:
-        head = SpecHeader.model_validate(raw)
+        return SpecHeader.model_validate(raw)
     except ValidationError as err:
-        raise _pydantic_error(err, SpecHeader, file, raw, ()) from None
+        raise _pydantic_error(err, _model_at(err), file, raw, ()) from None
+
+
+def _model_at(err: ValidationError) -> type[BaseModel]:
+    """The header model an error's key is in (``variants.1.foo``: a variant's keys;
+    ``training.foo``: the training block's), so an unknown key lists the keys valid there."""
+    errors = err.errors()
+    e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0] if errors else None)
+    model: type[BaseModel] = SpecHeader
+    for part in (e["loc"][:-1] if e else ()):
+        f = model.model_fields.get(part) if isinstance(part, str) else None
+        sub = _model_in(f.annotation) if f is not None else None
+        if sub is None:
+            if isinstance(part, int):
+                continue
+            break
+        model = sub
+    return model
+
+
+def _model_in(annotation):
+    """The pydantic model inside an annotation (Optional[list[Variant]] -> Variant), or None."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_spec(raw, file: str | None = None, overrides: dict | None = None,
+               variant: str | None = None) -> Spec:
+    """A validated spec from a loaded mapping. A family (a ``variants:`` list) is parsed as
+    the variant ``variant`` names (its name or an alias); a family without one is an error
+    listing its variants, and so is a variant asked of a plain spec."""
+    from . import family as fam
+
+    head = _header(raw, file)
+    fam.check_family(raw, head, file)
+    if head.variants is not None:
+        merged = fam.merge(raw, fam.choose(raw, variant, file))
+        try:
+            return parse_spec(merged, file, overrides)
+        except SpecError as err:
+            raise SpecError(f"variant {merged.variant!r}: {err.message}", file=err.file,
+                            line=err.line, key=err.key) from None
+    if variant is not None and not isinstance(raw, fam.VariantRaw):
+        raise SpecError(f"--variant {variant!r}: not a family (the spec has no 'variants:')",
+                        file=file)
+    if head.date is not None and head.year is not None and head.date.year != head.year:
+        raise SpecError(f"date {head.date.isoformat()} is not in year {head.year}", file=file,
+                        line=line_of(raw, ("date",)), key="date")
     vars_ = resolve_vars(head.vars or {}, overrides or {}, file, raw)
     if (head.input is None) == (head.inputs is None):
         raise SpecError("a spec needs exactly one of 'input' (one input) or 'inputs' (named)",
@@ -370,4 +479,5 @@ def parse_spec(raw, file: str | None = None, overrides: dict | None = None) -> S
     return Spec(provenance=provenance, unit=head.unit, name=head.name, layers=layers, inputs=inputs, vars=vars_, citation=head.citation,
                 url=head.url, year=head.year, domain=head.domain, description=head.description,
                 notes=list(head.notes or []), published=published, reduced=dict(head.reduced or {}),
-                file=file, raw=raw, overrides=dict(overrides or {}))
+                file=file, raw=raw, overrides=dict(overrides or {}), date=head.date,
+                family=getattr(raw, "family", None), variant=getattr(raw, "variant", None))

@@ -17,18 +17,24 @@ from estimator.units import parse_number
 ARCH = Path(__file__).resolve().parents[2] / "archspecs"
 
 MINE = ["transformer-big.yaml", "gpt.yaml", "gpt2-xl.yaml", "megatron-lm-8b.yaml",
-        "turing-nlg.yaml", "bert-base.yaml", "bert-large.yaml", "t5-11b.yaml",
+        "turing-nlg.yaml", "bert.yaml#BERT base", "bert.yaml#BERT large", "t5-11b.yaml",
         "whisper-large.yaml", "word2vec-skipgram.yaml"]
 UPDATED = ["gpt2.yaml", "gpt3-175b.yaml", "transformer-base.yaml", "lstm-seq2seq.yaml"]
 
 
+def spec_of(name):
+    """The spec 'file.yaml', or the variant 'family.yaml#Variant name' of a size family."""
+    file, _, variant = name.partition("#")
+    return load_spec(ARCH / file, variant=variant or None)
+
+
 def count(name):
-    return analyze(load_spec(ARCH / name))
+    return analyze(spec_of(name))
 
 
 def training(name, key):
     """A training figure as the catalog reads it (YAML keeps '300e9' as text)."""
-    return parse_number(load_spec(ARCH / name).provenance["training"][key])
+    return parse_number(spec_of(name).provenance["training"][key])
 
 
 def published(name):
@@ -111,7 +117,7 @@ def test_turing_nlg():
 
 
 def test_bert_base():
-    r = count("bert-base.yaml")
+    r = count("bert.yaml#BERT base")
     # word 30522*768 = 23,440,896; segments 2*768 = 1,536; positions 512*768 = 393,216;
     # embedding LayerNorm 1,536; 12 layers of 7,087,872 = 85,054,464; pooler 768^2 + 768
     # = 590,592 -> 109,482,240 (paper: 110M; Hugging Face BertModel has the same)
@@ -122,11 +128,11 @@ def test_bert_base():
     # T = 512: 12 * 8,053,063,680 = 96,636,764,160; the pooler on [CLS] only: 2*768*768 = 1,179,648
     assert r.forward_flops == 96_637_943_808
     # 256 * (900,000 * 128 + 100,000 * 512) tokens
-    assert training("bert-base.yaml", "tokens") == 42_598_400_000
+    assert training("bert.yaml#BERT base", "tokens") == 42_598_400_000
 
 
 def test_bert_large():
-    r = count("bert-large.yaml")
+    r = count("bert.yaml#BERT large")
     # word 30522*1024 = 31,254,528; segments 2,048; positions 524,288; LayerNorm 2,048;
     # 24 layers of 12*1024^2 + 13*1024 = 12,596,224 -> 302,309,376; pooler 1,049,600
     # -> 335,141,888 (paper: 340M, -1.43%; explained in the spec)
@@ -135,7 +141,7 @@ def test_bert_large():
     # T = 512: per layer 2*512*12*1024^2 = 12,884,901,888 + 4*512^2*1024 = 1,073,741,824,
     # x24 = 335,007,449,088; pooler 2*1024^2 = 2,097,152
     assert r.forward_flops == 335_009_546_240
-    spec = load_spec(ARCH / "bert-large.yaml")
+    spec = spec_of("bert.yaml#BERT large")
     assert "336,226,108" in spec.provenance["discrepancy"]["params"]
     assert spec.provenance["training"]["chips"] == 64
 
@@ -202,7 +208,7 @@ def test_word2vec_skipgram():
 
 @pytest.mark.parametrize("name", MINE + UPDATED)
 def test_provenance_fields(name):
-    spec = load_spec(ARCH / name)
+    spec = spec_of(name)
     p = spec.provenance
     assert p["aliases"] and p["authors"] and p["title"] and p["venue"]
     assert spec.name not in p["aliases"]
@@ -216,7 +222,7 @@ def test_provenance_fields(name):
 def test_aliases_are_unique_across_my_specs():
     seen = {}
     for name in MINE + UPDATED:
-        spec = load_spec(ARCH / name)
+        spec = spec_of(name)
         for a in [spec.name, *spec.provenance["aliases"]]:
             assert a.lower() not in seen, f"{a} in {name} and {seen.get(a.lower())}"
             seen[a.lower()] = name
