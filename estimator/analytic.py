@@ -384,11 +384,13 @@ def _count(w: _Walker) -> tuple[list[LayerRow], Count]:
     return compact, total
 
 
-def analyze(spec: Spec, causal: str = "full") -> CountResult:
+def analyze(spec: Spec, causal: str = "full", expand: bool = True) -> CountResult:
     """Count a spec: per-layer rows and totals over unique tensors.
 
     ``causal='half'`` counts causal self-attention score/value products as T·S/2 instead of
-    the full T·S matrix (DESIGN: an explicit option, never silent).
+    the full T·S matrix (DESIGN: an explicit option, never silent). ``expand=False`` leaves
+    ``layers`` collapsed (a row with ``copies`` stands for that many identical layers): the
+    same totals, for callers that need no per-copy rows (the catalog).
     """
     if causal not in ("full", "half"):
         raise SpecError(f"causal convention must be 'full' or 'half', got {causal!r}")
@@ -399,7 +401,7 @@ def analyze(spec: Spec, causal: str = "full") -> CountResult:
     except SpecError as err:
         raise _blame(err, spec.raw, spec.file, spec.overrides, causal) from None
     with paused_gc():
-        rows = expand_rows(compact, MAX_ROWS)
+        rows = expand_rows(compact, MAX_ROWS) if expand else compact
     out = w.out
     kinds = sorted({n.kind for n in w.leaves.values()})
     notes = list(spec.notes)

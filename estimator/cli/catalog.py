@@ -51,11 +51,11 @@ def catalog_cmd(
     if html is not None and not (html.suffix.lower() in (".html", ".htm") or html.is_dir()
                                  or not html.suffix):
         _fail(f"--html {html}: give a folder or a file name ending in .html")
-    entries = cat.load_catalog(paths or None)
-    chosen = cat.select(entries, query=words[0] if words else None, domain=domain,
-                        since=since, until=until, sort=sort, descending=descending)
+    filters = dict(query=words[0] if words else None, domain=domain, since=since, until=until)
+    entries = cat.load_catalog(paths or None, **filters)  # counts only the systems shown
+    chosen = cat.select(entries, **filters, sort=sort, descending=descending)
     if words and not chosen:
-        close = cat.suggest(words[0], entries)
+        close = cat.suggest(words[0], cat.listed(paths or None))
         hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
         _fail(f"paramcount catalog: no system matches {words[0]!r}{hint}")
     # a name or alias that names one system shows that system, even when it is also part of

@@ -283,7 +283,7 @@ def make_entries(path: Path) -> list[Entry]:
 def _make(spec, path: Path) -> Entry:
     from ..analytic import analyze
 
-    result = analyze(spec)
+    result = analyze(spec, expand=False)  # totals and collapsed rows: no per-copy rows
     result.extra.setdefault("url", spec.url)
     prov = dict(spec.provenance)
     explain = prov.get("discrepancy") or {}
@@ -316,14 +316,66 @@ def spec_files(sources: Iterable[str | Path] | None = None) -> list[Path]:
     return paths
 
 
-def spec_refs(sources: Iterable[str | Path] | None = None) -> list[SpecRef]:
-    """Every system the spec files of ``sources`` hold (default archspecs/), from their headers
-    only: one ref per plain spec, one per variant of a family, in file order."""
-    from ..spec.family import variant_names
+@dataclass(frozen=True)
+class Listed:
+    """A catalog system as its spec file's header gives it, nothing counted: what listings
+    filter on before counting, and what names resolve through. ``broken``: the file could
+    not be read as a mapping (it is kept, so that counting reports its error)."""
+
+    spec: Path
+    variant: Optional[str]
+    name: str
+    aliases: tuple[str, ...] = ()
+    domain: Optional[str] = None
+    year: Optional[int] = None
+    broken: bool = False
+
+    @property
+    def ref(self) -> SpecRef:
+        return SpecRef(self.spec, self.variant)
+
+
+def _listed_in(path: Path) -> list[Listed]:
+    """The systems one spec file holds, from its header (a family's variants merged over it)."""
+    from ..spec.family import is_family, variant_headers
     from ..spec.yamlload import load_yaml_file
 
-    return [SpecRef(p, v) for p in spec_files(sources)
-            for v in (variant_names(load_yaml_file(p)) or [None])]
+    try:
+        head = load_yaml_file(path)
+    except PCError:
+        head = None
+    if not isinstance(head, dict):
+        return [Listed(path, None, path.stem, broken=True)]
+
+    def one(variant, d) -> Listed:
+        aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
+        year = d.get("year") if isinstance(d.get("year"), int) else None
+        domain = d.get("domain") if isinstance(d.get("domain"), str) else None
+        return Listed(path, variant, str(d.get("name") or path.stem),
+                      tuple(str(a) for a in aliases if a), domain, year)
+
+    if not is_family(head):
+        return [one(None, head)]
+    return [one(v, d) for v, d in variant_headers(head)] or [Listed(path, None, path.stem,
+                                                                     broken=True)]
+
+
+@lru_cache(maxsize=4)
+def _listed_default(folder: Path) -> tuple[Listed, ...]:
+    return tuple(x for p in spec_files([folder]) for x in _listed_in(p))
+
+
+def listed(sources: Iterable[str | Path] | None = None) -> list[Listed]:
+    """Every system of the catalog (default archspecs/) as its header gives it, in file order:
+    one per plain spec, one per variant of a family. Reads headers only; counts nothing."""
+    if not sources:
+        return list(_listed_default(default_dir()))
+    return [x for p in spec_files(sources) for x in _listed_in(p)]
+
+
+def spec_refs(sources: Iterable[str | Path] | None = None) -> list[SpecRef]:
+    """Where every system of ``sources`` (default archspecs/) is written, from the headers."""
+    return [x.ref for x in listed(sources)]
 
 
 @lru_cache(maxsize=256)
@@ -331,17 +383,47 @@ def _entries(path: Path) -> tuple[Entry, ...]:
     return tuple(make_entries(path))
 
 
+@lru_cache(maxsize=1024)
+def _entry(ref: SpecRef) -> Entry:
+    return make_entry(ref.path, ref.variant)
+
+
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
     return tuple(e for p in spec_files([folder]) for e in _entries(p))
 
 
-def load_catalog(sources: Iterable[str | Path] | None = None) -> list[Entry]:
+def load_catalog(sources: Iterable[str | Path] | None = None, *, query: str | None = None,
+                 domain: str | None = None, since: int | None = None,
+                 until: int | None = None) -> list[Entry]:
     """Every entry of the catalog (``archspecs/``), or of the given spec files/folders: one
-    per plain spec, one per variant of a size family."""
-    if not sources:
-        return list(_load_default(default_dir()))
-    return [e for p in spec_files(sources) for e in make_entries(p)]
+    per plain spec, one per variant of a size family. With a filter (as :func:`select`
+    takes), systems are chosen by their headers first and only those are counted: a filtered
+    listing costs what it shows."""
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc():  # one pause for the whole catalog (a collection per spec costs more)
+        if query is None and domain is None and since is None and until is None:
+            if not sources:
+                return list(_load_default(default_dir()))
+            return [e for p in spec_files(sources) for e in make_entries(p)]
+        chosen = [x.ref for x in listed(sources)
+                  if x.broken or _keep(x, query, domain, since, until)]
+        count = _entry if not sources else (lambda r: make_entry(r.path, r.variant))
+        return [count(r) for r in chosen]
+
+
+def _keep(x, query, domain, since, until) -> bool:
+    """Whether an entry (or a :class:`Listed` header) passes the listing's filters: ``query``
+    a part of its name, an alias or its file stem (normalised); its domain; its year range."""
+    if query and not any(normalise(query) in normalise(n)
+                         for n in (x.name, x.spec.stem, *x.aliases)):
+        return False
+    if domain and (x.domain or "").lower() != domain.lower():
+        return False
+    if since is not None and (x.year is None or x.year < since):
+        return False
+    return until is None or x.year is not None and x.year <= until
 
 
 def _resolve(name: str, names: dict[str, list], stems: dict[str, list]):
@@ -373,42 +455,19 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, 
     return names, stems
 
 
-def _names_in(head: dict) -> list[tuple[Optional[str], list[str]]]:
-    """(variant, [name, *aliases]) of each system a loaded spec file holds, from its header
-    only; a malformed header gives what it can (the count reports the error)."""
-    def names(d) -> list[str]:
-        aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
-        return [str(x) for x in (d.get("name"), *aliases) if x]
-
-    from ..spec.family import is_family
-
-    if not is_family(head):
-        return [(None, names(head))]
-    variants = head["variants"] if isinstance(head["variants"], list) else []
-    return [(str(v["name"]), names(v)) for v in variants if isinstance(v, dict) and v.get("name")]
-
-
 @lru_cache(maxsize=4)
 def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, list[SpecRef]]]:
     """The same index over the catalog's spec files, read from their headers only (no count):
     finding one system costs one YAML read per spec, not counting all of them."""
-    from ..spec.yamlload import load_yaml_file
-
     names: dict[str, list[SpecRef]] = {}
     stems: dict[str, list[SpecRef]] = {}
-    for path in spec_files([folder]):
-        try:
-            head = load_yaml_file(path)
-        except PCError:
+    for x in _listed_default(folder):
+        if x.broken:
             continue
-        if not isinstance(head, dict):
-            continue
-        for variant, given in _names_in(head):
-            ref = SpecRef(path, variant)
-            for key in {normalise(x) for x in given}:
-                names.setdefault(key, []).append(ref)
-            if variant is None:
-                stems.setdefault(normalise(path.stem), []).append(ref)
+        for key in {normalise(n) for n in (x.name, *x.aliases)}:
+            names.setdefault(key, []).append(x.ref)
+        if x.variant is None:
+            stems.setdefault(normalise(x.spec.stem), []).append(x.ref)
     return names, stems
 
 
@@ -419,8 +478,8 @@ def find_spec(name: str) -> Optional[SpecRef]:
 
 
 def entry_of(ref: SpecRef) -> Entry:
-    """The counted entry of a :class:`SpecRef` (the file counted once per process)."""
-    return next(e for e in _entries(Path(ref.path)) if e.variant == ref.variant)
+    """The counted entry of a :class:`SpecRef` (counted once per process)."""
+    return _entry(SpecRef(Path(ref.path), ref.variant))
 
 
 def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]:
@@ -434,10 +493,11 @@ def lookup(name: str, entries: Iterable[Entry] | None = None) -> Optional[Entry]
 
 
 def suggest(name: str, entries: Iterable[Entry] | None = None, n: int = 3) -> list[str]:
-    """Catalog names close to ``name``, for 'did you mean' messages."""
+    """Catalog names close to ``name``, for 'did you mean' messages (``entries``: entries or
+    :class:`Listed` headers; default the catalog's headers: nothing is counted)."""
     import difflib
 
-    entries = load_catalog() if entries is None else list(entries)
+    entries = listed() if entries is None else list(entries)
     names = {normalise(x): e.name for e in entries for x in (e.name, *e.aliases)}
     close = difflib.get_close_matches(normalise(name), list(names), n=n, cutoff=0.6)
     return list(dict.fromkeys(names[c] for c in close))
@@ -447,16 +507,7 @@ def select(entries: Iterable[Entry], *, query: str | None = None, domain: str | 
            since: int | None = None, until: int | None = None, sort: str = "year",
            descending: bool = False) -> list[Entry]:
     """Filter by a name/alias substring, domain and year range; sort by a row key."""
-    out = list(entries)
-    if query:
-        q = normalise(query)
-        out = [e for e in out if any(q in normalise(n) for n in (e.name, e.spec.stem, *e.aliases))]
-    if domain:
-        out = [e for e in out if (e.domain or "").lower() == domain.lower()]
-    if since is not None:
-        out = [e for e in out if e.year is not None and e.year >= since]
-    if until is not None:
-        out = [e for e in out if e.year is not None and e.year <= until]
+    out = [e for e in entries if _keep(e, query, domain, since, until)]
     if out:
         rows = {id(e): e.to_row() for e in out}
         if sort not in rows[id(out[0])]:

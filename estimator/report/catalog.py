@@ -6,7 +6,7 @@ import io
 from typing import Any, Iterable
 
 from ..units import sci, si
-from .text import _table, _to_text
+from .text import plain_table
 
 # (header, row key, formatter) of the text and Markdown tables
 _STATUS_SHORT = {"reproduced": "reproduced", "explained discrepancy": "explained",
@@ -44,16 +44,15 @@ HEADERS = ["system", "year", "domain", "params", "published", "ratio", "active",
 
 
 def render(rows: list[dict], *, title: str | None = None) -> str:
-    t = _table(*HEADERS, title=title, right=("params", "published", "ratio", "active",
-                                             "forward FLOPs", "FLOPs/param", "train FLOP",
-                                             "published FLOP"))
-    for row in rows:
-        t.add_row(*_cells(row))
+    """The text table (plain fixed-width columns: linear in the rows), then a status count."""
+    table = plain_table(HEADERS, [_cells(row) for row in rows],
+                        right=("params", "published", "ratio", "active", "forward FLOPs",
+                               "FLOPs/param", "train FLOP", "published FLOP"))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     summary = f"{len(rows)} systems: " + ", ".join(f"{n} {s}" for s, n in counts.items())
-    return _to_text(t, width=180) + summary + "\n"
+    return (f"{title}\n" if title else "") + table + "\n" + summary + "\n"
 
 
 def render_detail(row: dict) -> str:

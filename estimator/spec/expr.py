@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from functools import lru_cache
 from typing import Mapping
 
 from .limits import MAX_INT
@@ -32,11 +33,22 @@ class ExprError(ValueError):
     """An expression cannot be evaluated; the message says why."""
 
 
+@lru_cache(maxsize=8192)
+def _parse(src: str) -> ast.Expression:
+    """The syntax tree of an expression, parsed once per distinct text (specs repeat the same
+    few expressions, 'd_model', '4 * d_model', in every layer and every variant). The tree is
+    only read, never changed."""
+    return ast.parse(src, mode="eval")
+
+
 def names_in(text: str) -> set[str]:
     """Variable names an expression refers to (for dependency ordering)."""
+    src = str(text).strip()
+    if len(src) > 500:  # evaluate() refuses it, saying why
+        return set()
     try:
-        tree = ast.parse(str(text).strip(), mode="eval")
-    except SyntaxError:
+        tree = _parse(src)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _FUNCS}
 
@@ -47,7 +59,7 @@ def evaluate(text: str, variables: Mapping[str, float]) -> int | float:
     if len(src) > 500:
         raise ExprError("expression too long")
     try:
-        tree = ast.parse(src, mode="eval")
+        tree = _parse(src)
     except (SyntaxError, ValueError, MemoryError, RecursionError):  # ValueError: null bytes
         raise ExprError(f"cannot parse expression {src!r}") from None
     try:

@@ -86,12 +86,16 @@ def choose(raw, variant: str | None, file) -> int:
     is loaded without choosing."""
     names = variant_names(raw)
     listing = ", ".join(repr(n) for n in names)
+    if not names:
+        raise SpecError("variants: the table names no variant (each entry needs a 'name')",
+                        file=file)
     if variant is None:
         raise SpecError(f"a family of {len(names)} variants ({listing}): choose one with "
                         "--variant NAME (in Python: load_spec(path, variant=NAME))", file=file)
     want = name_key(variant)
     for i, v in enumerate(raw["variants"]):
-        if want in {name_key(n) for n in (v["name"], *(v.get("aliases") or ()))}:
+        aliases = v.get("aliases") if isinstance(v.get("aliases"), list) else []
+        if want in {name_key(n) for n in (v["name"], *aliases)}:
             return i
     close = difflib.get_close_matches(str(variant), names, n=2, cutoff=0.4)
     hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
@@ -102,16 +106,25 @@ def merge(raw, index: int) -> VariantRaw:
     """The family's mapping with variant ``index`` applied: a plain spec mapping."""
     var = raw["variants"][index]
     out = VariantRaw()
-    out.line, out.lines = raw.line, {}
+    out.line, out.lines = getattr(raw, "line", 0), {}
     out.family, out.variant = str(raw.get("name", "")), str(var["name"])
+    raw_lines, var_lines = getattr(raw, "lines", {}), getattr(var, "lines", {})
     for k, v in raw.items():
         if k not in FAMILY_KEYS:
-            out[k], out.lines[k] = v, raw.lines.get(k)
+            out[k], out.lines[k] = v, raw_lines.get(k)
     for k, v in var.items():
         if k in ("vars", "training") and isinstance(out.get(k), dict) and isinstance(v, dict):
             both = LineDict({**out[k], **v})
-            both.line = var.lines.get(k)
+            both.line = var_lines.get(k)
             both.lines = {**getattr(out[k], "lines", {}), **getattr(v, "lines", {})}
             v = both
-        out[k], out.lines[k] = v, var.lines.get(k)
+        out[k], out.lines[k] = v, var_lines.get(k)
     return out
+
+
+def variant_headers(raw) -> list[tuple[str, dict]]:
+    """(name, merged mapping) of each variant a family's table holds, nothing validated
+    (the catalog lists and filters systems by their headers before counting any)."""
+    table = raw["variants"] if is_family(raw) and isinstance(raw["variants"], list) else []
+    return [(str(v["name"]), merge(raw, i)) for i, v in enumerate(table)
+            if isinstance(v, dict) and "name" in v]
