@@ -105,6 +105,12 @@ HAND_CASES = {
     # params router 8*4 = 32 + 4*288 + 288 = 1472; active 32 + 2*288 + 288 = 896
     # FLOPs per token 2*32 + 2*2*288 + 2*288 = 1792, x 5 tokens = 8960
     "moe": (1472, 896, 8960, 620, (5, 8)),
+    # hierarchical MoE d 8, 2 groups of 3 experts, 1 group and 2 experts kept, hidden 6, noisy
+    # gates (m = 2): params primary 2*8*2 = 32 + secondary 2*2*8*3 = 96 + experts 6*2*8*6 = 576
+    # = 704; active 32 + 1*2*8*3 = 48 + 1*2*(2*8*6) = 192 -> 272; FLOPs (5 tokens) primary
+    # 2*2*5*8*2 = 320 + secondary 2*1*2*5*8*3 = 480 + experts 1*2*2*2*5*8*6 = 1920 = 2720;
+    # other softmax 3*1*5 + noise 3*(2 + 3)*5 = 90, 3*1*2*5 = 30, experts 5*2*(6 + 16) = 220 -> 340
+    "hierarchical_moe": (704, 272, 2720, 340, (5, 8)),
     # RNN h 8, 2 layers, input 6, T 5: l0 8*6 + 8*8 + 2*8 = 128, l1 8*8 + 8*8 + 16 = 144 -> 272
     # FLOPs 5 * 2 * 8 * (6 + 8) + 5 * 2 * 8 * (8 + 8) = 1120 + 1280 = 2400
     "rnn": (272, 272, 2400, 240, (5, 8)),
