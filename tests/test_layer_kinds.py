@@ -111,6 +111,11 @@ HAND_CASES = {
     # 2*2*5*8*2 = 320 + secondary 2*1*2*5*8*3 = 480 + experts 1*2*2*2*5*8*6 = 1920 = 2720;
     # other softmax 3*1*5 + noise 3*(2 + 3)*5 = 90, 3*1*2*5 = 30, experts 5*2*(6 + 16) = 220 -> 340
     "hierarchical_moe": (704, 272, 2720, 340, (5, 8)),
+    # additive attention, queries (3, 8) over a linear 8 -> 6 of the same input (S = 3, d_k 6),
+    # 4 units: params linear 8*6 + 6 = 54, W 4*8 = 32, U 4*6 = 24, v 4 -> 114; FLOPs linear
+    # 2*3*8*6 = 288, W 2*3*8*4 = 192, U 2*3*6*4 = 144, v 2*3*3*4 = 72, context 2*3*3*6 = 108
+    # -> 804; other bias 18 + add and tanh 2*3*3*4 = 72 + softmax 3*9 = 27 -> 117
+    "additive_attention": (114, 114, 804, 117, (3, 6)),
     # RNN h 8, 2 layers, input 6, T 5: l0 8*6 + 8*8 + 2*8 = 128, l1 8*8 + 8*8 + 16 = 144 -> 272
     # FLOPs 5 * 2 * 8 * (6 + 8) + 5 * 2 * 8 * (8 + 8) = 1120 + 1280 = 2400
     "rnn": (272, 272, 2400, 240, (5, 8)),
