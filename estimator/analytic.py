@@ -32,8 +32,22 @@ def load_spec(source, overrides: dict | None = None, variant: str | None = None)
         return source
     if isinstance(source, dict):
         return _parse(source, None, overrides, variant)
-    path = Path(source)
-    return _parse(load_yaml_file(path), str(source), overrides, variant)
+    path, named = split_variant(source)
+    if named is not None and variant is not None and named != variant:
+        raise SpecError(f"two variants asked for: {named!r} (in the path) and {variant!r}",
+                        file=str(path))
+    return _parse(load_yaml_file(path), str(path), overrides, variant or named)
+
+
+def split_variant(source) -> tuple[Path, str | None]:
+    """``'bert.yaml#BERT large'`` -> (bert.yaml, 'BERT large'): a family's variant named in
+    the path, so that every command taking a spec file takes one variant of a family. A path
+    that exists as written is never split."""
+    text = str(source)
+    path, sep, variant = text.rpartition("#")
+    if sep and variant and not Path(text).exists() and Path(path).is_file():
+        return Path(path), variant
+    return Path(source), None
 
 
 def load_specs(source, overrides: dict | None = None) -> list[Spec]:
@@ -41,7 +55,10 @@ def load_specs(source, overrides: dict | None = None) -> list[Spec]:
     or the one spec of a plain file."""
     if isinstance(source, dict):
         return _parse_all(source, None, overrides)
-    return _parse_all(load_yaml_file(Path(source)), str(source), overrides)
+    path, variant = split_variant(source)
+    if variant is not None:
+        return [load_spec(path, overrides, variant)]
+    return _parse_all(load_yaml_file(path), str(path), overrides)
 
 
 def load_spec_text(text: str, file: str = "<text>", overrides: dict | None = None,

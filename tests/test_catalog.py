@@ -273,3 +273,17 @@ def test_no_alias_resolves_to_a_system_of_another_size():
     # the sample has 14 rows with a figure naming one of the first 49 systems ('Llama 2-7B',
     # 'PaLM (540B)', 'Chinchilla', ...): the test checks something
     assert checked >= 14
+
+
+def test_training_compute_where_the_sources_give_inputs():
+    """Issue 20: GPT-1, GPT-2, Turing-NLG and Switch-C carry a cited training block; where
+    its inputs allow no recount (no tokens or steps, no time), it says so instead of guessing."""
+    for name in ("GPT", "GPT-2 1.5B", "Turing-NLG", "Switch-C"):
+        e = cat.lookup(name, ENTRIES)
+        assert e.training and LOCATOR.search(e.training["source"]), name
+        if e.training_compute is None:
+            assert "no training compute is recomputed" in e.training["note"] or \
+                "no tokens" in e.training["note"], name
+    # Turing-NLG: 256 V100s, but no time: the hardware method has nothing to multiply
+    t = cat.lookup("Turing-NLG", ENTRIES).training
+    assert (t["chips"], t["hardware"]) == (256, "V100") and "days" not in t

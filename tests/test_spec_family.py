@@ -205,3 +205,22 @@ def test_spec_language_page_documents_every_header_key():
     structural = {"input", "inputs", "vars", "layers"}      # described at the top of the page
     assert documented == set(SpecHeader.model_fields) - structural
     assert set(Variant.model_fields) <= documented | structural
+
+
+def test_a_variant_named_in_the_path_reaches_every_command(cli, tmp_path):
+    """'bert.yaml#BERT large' is the variant in any command that takes a spec file."""
+    assert load_spec(f"{BERT}#BERT large").name == "BERT large"
+    assert [s.name for s in load_specs(f"{BERT}#bert-base-uncased")] == ["BERT base"]
+    code, out, _ = cli(f"{BERT}#BERT large", "--json")
+    assert code == 0 and json.loads(out)["params"] == 335_141_888
+    # training compute of BERT base on 1e9 tokens: 3 x 96,637,943,808 FLOP x 1e9 / 512
+    code, out, _ = cli("train", f"{BERT}#BERT base", "--tokens", "1e9", "--json")
+    assert code == 0
+    assert json.loads(out)["flops"] == \
+        pytest.approx(3 * 96_637_943_808 * 1e9 / 512, rel=1e-12)
+    with pytest.raises(SpecError, match="two variants asked for"):
+        load_spec(f"{BERT}#BERT large", variant="BERT base")
+    # a file whose name holds '#' is read as written
+    odd = tmp_path / "toy#1.yaml"
+    odd.write_text(TOY)
+    assert [s.name for s in load_specs(odd)] == ["Toy small", "Toy big"]

@@ -36,7 +36,7 @@ STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy", "n
 # the training-block keys handed to training_compute, by method
 _COUNTING_KEYS = ("tokens", "examples", "epochs", "generation_passes")
 _HARDWARE_KEYS = ("hardware", "chips", "days", "hours", "seconds", "chip_hours", "precision",
-                  "utilisation", "runs")
+                  "utilisation", "runs")  # 'excludes', 'source', 'note': information only
 
 
 def default_dir() -> Path:
@@ -183,12 +183,27 @@ class Entry:
         return per / self.active_params if self.active_params else None
 
     @property
+    def training_estimate(self) -> tuple[Any, Optional[str]]:
+        """(Interval, method) of the headline training compute: operation counting where the
+        inputs allow, but the hardware method where the counted inputs leave work out
+        (``training.excludes``: a self-play or data-generation phase the paper gives no size
+        for), since it covers the whole run; (None, None) without either."""
+        tc = self.training_compute
+        if tc is None:
+            return None, None
+        if self.training.get("excludes") and tc.hardware is not None:
+            return tc.hardware.flops, "hardware method"
+        return tc.estimate, tc.method
+
+    @property
     def training_flops(self) -> Optional[float]:
-        return self.training_compute.flops if self.training_compute is not None else None
+        est, _ = self.training_estimate
+        return est.central if est is not None else None
 
     def to_row(self) -> dict[str, Any]:
         """The flat record of ``paramcount catalog --json`` (one per system)."""
         tc = self.training_compute
+        est, method = self.training_estimate
         per, unit = self.forward_flops_per_unit
         pub_tc = self.published_training_compute
         return {
@@ -213,10 +228,11 @@ class Entry:
             "tokens_per_example": self.tokens_per_example,
             "flops_per_param": self.flops_per_param,
             "params_by_type": dict(self.result.params_by_type),
-            "training_compute": tc.flops if tc else None,
-            "training_compute_low": tc.low if tc else None,
-            "training_compute_high": tc.high if tc else None,
-            "training_compute_method": tc.method if tc else None,
+            "training_compute": est.central if est else None,
+            "training_compute_low": est.low if est else None,
+            "training_compute_high": est.high if est else None,
+            "training_compute_method": method,
+            "training_compute_excludes": self.training.get("excludes"),
             "training_compute_counting": (tc.counting.total.central
                                           if tc and tc.counting else None),
             "training_compute_6nd": (tc.counting.six_nd.central
@@ -225,7 +241,7 @@ class Entry:
             "implied_utilisation": (tc.implied_utilisation.central
                                     if tc and tc.implied_utilisation else None),
             "published_training_compute": pub_tc,
-            "training_compute_ratio": (tc.flops / pub_tc if tc and pub_tc else None),
+            "training_compute_ratio": (est.central / pub_tc if est and pub_tc else None),
             "training_error": self.training_error,
             "status": self.status,
             "figures": [f.to_dict() for f in self.figures],

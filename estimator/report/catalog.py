@@ -78,9 +78,12 @@ def render_detail(row: dict) -> str:
             lines.append(f"  discrepancy: {f['explanation']}")
     if row["training_compute"] is not None:
         parts = [f"recomputed {sci(row['training_compute'], 3)} FLOP ({row['training_compute_method']})"]
+        if row.get("training_compute_excludes") and row["training_compute_counting"]:
+            parts.append(f"operation counting {sci(row['training_compute_counting'], 3)} is a "
+                         f"lower bound: it leaves out {row['training_compute_excludes']}")
         if row["training_compute_6nd"]:
             parts.append(f"6·N·D {sci(row['training_compute_6nd'], 3)}")
-        if row["training_compute_hardware"]:
+        if row["training_compute_hardware"] and row["training_compute_method"] != "hardware method":
             parts.append(f"hardware method {sci(row['training_compute_hardware'], 3)}")
         if row["published_training_compute"]:
             parts.append(f"published {sci(row['published_training_compute'], 3)} "
@@ -88,6 +91,10 @@ def render_detail(row: dict) -> str:
         lines.append("training compute: " + "; ".join(parts))
     if row.get("training_error"):
         lines.append(f"training compute not recomputed: {row['training_error']}")
+    elif row["training_compute"] is None and row["training"]:
+        lines.append("training compute not recomputed: the source's inputs do not allow it ("
+                     + (row["training"].get("note") or row["training"].get("source", "")).strip()
+                     + ")")
     lines.append(f"status: {row['status']}")
     return "\n".join(lines) + "\n"
 
@@ -246,6 +253,12 @@ def catalog_page(rows: list[dict]) -> str:
             out.append(f"- training compute recomputed: {sci(row['training_compute'], 3)} FLOP "
                        f"({row['training_compute_method']})"
                        + (f"; hardware method {sci(row['training_compute_hardware'], 3)}"
-                          if row["training_compute_hardware"] else ""))
+                          if row["training_compute_hardware"]
+                          and row["training_compute_method"] != "hardware method" else ""))
+            if row.get("training_compute_excludes"):
+                out.append(f"  - operation counting leaves out {row['training_compute_excludes']}: "
+                           + ("the figure is the hardware method's, which covers the whole run"
+                              if row["training_compute_method"] == "hardware method"
+                              else "the figure is a lower bound"))
         out.append("")
     return "\n".join(out).rstrip() + "\n"

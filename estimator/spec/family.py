@@ -91,7 +91,8 @@ def choose(raw, variant: str | None, file) -> int:
                         file=file)
     if variant is None:
         raise SpecError(f"a family of {len(names)} variants ({listing}): choose one with "
-                        "--variant NAME (in Python: load_spec(path, variant=NAME))", file=file)
+                        "--variant NAME or FILE#NAME (in Python: load_spec(path, variant=NAME))",
+                        file=file)
     want = name_key(variant)
     for i, v in enumerate(raw["variants"]):
         aliases = v.get("aliases") if isinstance(v.get("aliases"), list) else []

@@ -63,6 +63,10 @@ class Training(BaseModel):
     precision: Optional[str] = Field(None, description="fp32, bf16, ... (default: the chip's best 16-bit)")
     utilisation: Optional[Quantity] = Field(None, description="fraction of peak, if reported")
     runs: Optional[Quantity] = Field(None, description="independent runs counted in the figure")
+    excludes: Optional[str] = Field(
+        None, description="work the counted inputs leave out (self-play, data generation): "
+                          "the operation count is then a lower bound, and the catalog shows "
+                          "the hardware method where there is one")
     source: str = Field(..., description="citation: table or section giving these figures")
     note: Optional[str] = Field(None, description="what the figures include, how they were read")
 

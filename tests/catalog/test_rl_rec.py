@@ -152,6 +152,22 @@ def test_alphazero_chess():
     assert (t["examples"], t["chips"], t["hours"]) == (700000 * 4096, 5000, 9)
 
 
+def test_alphazero_training_compute_covers_self_play():
+    """Issue 20: counting the 700,000 training steps alone (3 x 2,981,954,048 x 2,867,200,000
+    = 2.565e19) leaves out self-play, whose size the paper does not give: the spec says so
+    (training.excludes) and the catalog's figure is the hardware method, which covers the
+    self-play TPUs: 5,000 x 92e12 (TPU v1 int8) x 0.3 x 9 x 3,600 s = 4.4712e21."""
+    from estimator.curation.catalog import make_entry
+
+    e = make_entry(SPECS / "alphazero.yaml")
+    assert "self-play" in e.training["excludes"]
+    row = e.to_row()
+    assert row["training_compute_method"] == "hardware method"
+    assert row["training_compute"] == pytest.approx(5000 * 92e12 * 0.3 * 9 * 3600, rel=1e-9)
+    assert row["training_compute_counting"] == pytest.approx(3 * 2_981_954_048 * 2_867_200_000,
+                                                             rel=1e-12)
+
+
 # -------------------------------------------------------------------------------- DLRM
 
 TABLES = [39884406, 39043, 17289, 7420, 20263, 3, 7120, 1543, 63, 38532951, 2953546, 403346,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from estimator.analytic import analyze, load_spec
 
 ARCH = Path(__file__).resolve().parents[2] / "archspecs"
@@ -66,6 +68,19 @@ def test_googlenet():
     assert r.layer("conv1").count.macs == 118_013_952
     assert r.macs == 1_582_671_872
     assert r.macs - 118_013_952 + 34_000_000 == 1_498_657_920  # ~1.5B with the table's stem
+
+
+def test_googlenet_training_compute_counts_every_epoch():
+    """Issue 20: the catalog's 1.2e16 was one epoch. 250 epochs (the replication's original
+    schedule, whose steps match the paper's '4% every 8 epochs') of 1.28M images:
+    3 x 3,165,343,744 FLOP x 1.28e6 x 250 = 3.0387e18."""
+    from estimator.curation.catalog import make_entry
+
+    e = make_entry(ARCH / "googlenet.yaml")
+    assert e.training["epochs"] == 250
+    assert e.training_compute.method == "operation counting"
+    assert e.training_flops == pytest.approx(3 * 2 * 1_582_671_872 * 1.28e6 * 250, rel=1e-12)
+    assert "solver.prototxt" in e.training["source"]
 
 
 def test_resnet152():

@@ -98,6 +98,13 @@ def test_xland_catalog_row():
     # 8 * 4.2e14 = 3.36e15; * 0.1 = 3.36e14; * 32 = 1.0752e16; * 7.3e6 = 7.84896e22
     assert row["training_compute_hardware"] == pytest.approx(7.84896e22, rel=1e-12)
     assert row["published_training_compute"] == 7.8e22
+    # issue 20: the published figure names where it comes from (the comment that first gave
+    # it), and the note reconciles Epoch's current 2.41e22: 8 chips of 1.23e14 instead of 8
+    # boards of 4.20e14 -> 8 x 1.23e14 x 0.1 x 32 x 7.3e6 = 2.2986e22
+    fig = next(f for f in make_entry(SPEC).figures if f.key == "training_compute")
+    assert "mTGrrX8SZJ2tQDuqz" in fig.source and "dxHQfFo2e3J3iksQa" in fig.source
+    assert "2.41e22" in fig.note and "2.30e22" in fig.note
+    assert 8 * 1.23e14 * 0.1 * 32 * 7.3e6 == pytest.approx(2.2986e22, rel=1e-4)
     # 2,834,763 / 3.5e6 = 0.80993...: off by more than 1%, explained in discrepancy.params
     assert row["params_ratio"] == pytest.approx(2_834_763 / 3.5e6, rel=1e-12)
     assert row["status"] == "explained discrepancy"
