@@ -167,3 +167,26 @@ def test_sizes_that_differ_by_a_decimal_point_are_different_systems():
                          ("InstructGPT 175B", "InstructGPT 175B"), ("LaMDA", "LaMDA 137B"),
                          ("Galactica", "Galactica 120B"), ("XLNet", "XLNet-Large")]:
         assert cat.lookup(name, entries).name == system
+
+
+@pytest.mark.parametrize("variant, layers, d, heads, kv, expected", [
+    ("Gopher 44M", 8, 512, 16, 32, 43_663_872),
+    ("Gopher 117M", 12, 768, 12, 64, 116_626_176),
+    ("Gopher 417M", 12, 1536, 12, 128, 417_277_440),
+    ("Gopher 1.4B", 24, 2048, 16, 128, 1_374_357_504),
+    ("Gopher 7.1B", 32, 4096, 32, 128, 7_110_922_240),
+])
+def test_gopher_smaller_sizes(variant, layers, d, heads, kv, expected):
+    a = heads * kv
+    # per layer: q, k, v, o 4 d a; Transformer-XL W_kR d a and u, v 2a; feed-forward 8 d^2;
+    # two RMSNorm scales 2d; shared 32,000 x d table; final scale
+    layer = 4 * d * a + d * a + 2 * a + 8 * d * d + 2 * d
+    assert count("gopher.yaml", variant).params == expected == layers * layer + 32000 * d + d
+
+
+def test_jurassic_1():
+    # GPT-2-style blocks with biases, 256,000-row tied table, 2,048 learned positions
+    assert count("jurassic-1.yaml", "J1-Large").params == 7_501_127_680 == \
+        gpt(32, 4096, 256000, 2048)
+    assert count("jurassic-1.yaml", "J1-Jumbo").params == 177_866_855_424 == \
+        gpt(76, 13824, 256000, 2048)
