@@ -8,7 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from . import elementwise as costs
-from .mlp import ACTIVATIONS, torch_activation
+from .mlp import ACTIVATIONS
+from .moe import experts_module
 from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
 
 
@@ -18,22 +19,7 @@ def _module():
     from torch import nn
     from torch.nn import functional as F
 
-    class Experts(nn.Module):
-        """groups x group_size expert MLPs (d -> hidden -> d, no biases) as stacked tensors; a
-        token's chosen experts are gathered and applied with bmm, so the work is exactly the
-        experts it visits (static shapes: it runs on the meta device)."""
-
-        def __init__(self, n, d, hidden, activation):
-            super().__init__()
-            self.up = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5)
-            self.down = nn.Parameter(torch.randn(n, hidden, d) * hidden ** -0.5)
-            self.act = torch_activation(activation)
-
-        def forward(self, x, idx):  # x (N, d), idx (N, m) -> (N, m, d)
-            n, m = idx.shape
-            xs = x.unsqueeze(1).expand(n, m, x.shape[-1]).reshape(n * m, 1, x.shape[-1])
-            flat = idx.reshape(-1)
-            return torch.bmm(self.act(torch.bmm(xs, self.up[flat])), self.down[flat]).view(n, m, -1)
+    Experts = experts_module()  # moe.py's stacked experts, plain (not gated)
 
     class HierarchicalMoE(nn.Module):
         def __init__(self, d, groups, group_size, top_groups, top_k, hidden, activation, noisy):
@@ -44,7 +30,7 @@ def _module():
             self.secondary = nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
             self.secondary_noise = (nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
                                     if noisy else None)
-            self.experts = Experts(groups * group_size, d, hidden, activation)
+            self.experts = Experts(groups * group_size, d, hidden, activation, False)
 
         def forward(self, x):
             shape = x.shape
