@@ -190,3 +190,18 @@ def test_jurassic_1():
         gpt(32, 4096, 256000, 2048)
     assert count("jurassic-1.yaml", "J1-Jumbo").params == 177_866_855_424 == \
         gpt(76, 13824, 256000, 2048)
+
+
+@pytest.mark.parametrize("variant, layers, d, expected", [
+    ("Chinchilla ladder 73M", 10, 640, 73_754_240),
+    ("Chinchilla ladder 305M", 20, 1024, 305_480_704),
+    ("Chinchilla ladder 552M", 24, 1280, 552_264_960),
+    ("Chinchilla ladder 1.1B", 26, 1792, 1_142_939_392),
+    ("Chinchilla ladder 1.6B", 28, 2048, 1_592_494_080),
+    ("Chinchilla ladder 6.8B", 40, 3584, 6_794_694_144),
+])
+def test_chinchilla_ladder_table_a4(variant, layers, d, expected):
+    # heads x k/q size = d_model in every row: L x (13 d^2 + 4 d) + 32,000 d + d, the figures
+    # tests/catalog/test_gopher.py gets by overriding chinchilla-70b.yaml
+    assert count("chinchilla-ladder.yaml", variant).params == expected == \
+        layers * (13 * d * d + 4 * d) + 32000 * d + d
