@@ -107,6 +107,24 @@ HAND_CASES = {
     # params router 8*4 = 32 + 4*288 + 288 = 1472; active 32 + 2*288 + 288 = 896
     # FLOPs per token 2*32 + 2*2*288 + 2*288 = 1792, x 5 tokens = 8960
     "moe": (1472, 896, 8960, 620, (5, 8)),
+    # hierarchical MoE d 8, 2 groups of 3 experts, 1 group and 2 experts kept, hidden 6, noisy
+    # gates (m = 2): params primary 2*8*2 = 32 + secondary 2*2*8*3 = 96 + experts 6*2*8*6 = 576
+    # = 704; active 32 + 1*2*8*3 = 48 + 1*2*(2*8*6) = 192 -> 272; FLOPs (5 tokens) primary
+    # 2*2*5*8*2 = 320 + secondary 2*1*2*5*8*3 = 480 + experts 1*2*2*2*5*8*6 = 1920 = 2720;
+    # other softmax 3*1*5 + noise 3*(2 + 3)*5 = 90, 3*1*2*5 = 30, experts 5*2*(6 + 16) = 220 -> 340
+    "hierarchical_moe": (704, 272, 2720, 340, (5, 8)),
+    # additive attention, queries (3, 8) over a linear 8 -> 6 of the same input (S = 3, d_k 6),
+    # 4 units: params linear 8*6 + 6 = 54, W 4*8 = 32, U 4*6 = 24, v 4 -> 114; FLOPs linear
+    # 2*3*8*6 = 288, W 2*3*8*4 = 192, U 2*3*6*4 = 144, v 2*3*3*4 = 72, context 2*3*3*6 = 108
+    # -> 804; other bias 18 + add and tanh 2*3*3*4 = 72 + softmax 3*9 = 27 -> 117
+    "additive_attention": (114, 114, 804, 117, (3, 6)),
+    # LSTMP h 8, projection 3, 2 layers, input 6, T 5 (4 gates: 32 rows): l0 32*6 + 32*3 + 2*32
+    # + 3*8 = 376, l1 (input 3) 32*3 + 32*3 + 64 + 24 = 280 -> 656; FLOPs 5 * 2*(32*(6+3) + 24)
+    # = 3120 + 5 * 2*(32*(3+3) + 24) = 2160 -> 5280; other 2 layers * 5 * (8*7 + 64) = 1200
+    "lstmp": (656, 656, 5280, 1200, (5, 3)),
+    # highway d 4 on (3, 4): params 2*(4*4 + 4) = 40; FLOPs 2*2*3*4*4 = 192;
+    # other 3*4*(2 bias + relu + sigmoid + 4 mix) = 96
+    "highway": (40, 40, 192, 96, (3, 4)),
     # RNN h 8, 2 layers, input 6, T 5: l0 8*6 + 8*8 + 2*8 = 128, l1 8*8 + 8*8 + 16 = 144 -> 272
     # FLOPs 5 * 2 * 8 * (6 + 8) + 5 * 2 * 8 * (8 + 8) = 1120 + 1280 = 2400
     "rnn": (272, 272, 2400, 240, (5, 8)),

@@ -12,11 +12,10 @@ from .registry import Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError,
 
 
 @functools.cache
-def _module():
+def experts_module():
+    """The stacked-experts module, shared with the hierarchical MoE room."""
     import torch
     from torch import nn
-
-    from .mlp import _module as mlp_module
 
     class Experts(nn.Module):
         """E expert MLPs stored as stacked tensors; a token's k experts are gathered and
@@ -40,6 +39,18 @@ def _module():
             else:
                 h = self.act(h)
             return torch.bmm(h, self.down[flat]).view(n, k, -1)
+
+    return Experts
+
+
+@functools.cache
+def _module():
+    import torch
+    from torch import nn
+
+    from .mlp import _module as mlp_module
+
+    Experts = experts_module()
 
     class MoE(nn.Module):
         def __init__(self, d, n_experts, top_k, hidden, shared_hidden, activation, gated, router_bias,

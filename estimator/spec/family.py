@@ -20,8 +20,11 @@ FAMILY_KEYS = ("family", "variants")
 
 def name_key(name) -> str:
     """The key names are compared by: case, spaces, dashes and punctuation ignored
-    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'). The catalog's lookup uses the same key."""
-    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'), except a decimal point between digits, which
+    is kept as 'p' so that sizes stay apart ('OPT-1.3B' -> 'opt1p3b', 'OPT-13B' -> 'opt13b').
+    The catalog's lookup uses the same key."""
+    text = re.sub(r"(?<=\d)\.(?=\d)", "p", str(name).lower())
+    return re.sub(r"[^0-9a-z]+", "", text)
 
 
 class VariantRaw(LineDict):
