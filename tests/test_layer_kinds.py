@@ -147,6 +147,14 @@ HAND_CASES = {
     "scaled_tanh": (0, 0, 0, 36, (3, 4)),
     # rbf 6 -> 4 with fixed centres (a buffer): no params; other 3 * 4 * 6 = 72
     "rbf": (0, 0, 0, 72, (4,)),
+    # upsample x2 on 3x4x5 -> 3x8x10: copies only, nothing counted
+    "upsample": (0, 0, 0, 0, (3, 8, 10)),
+    # untied_bias on 1x3x3: one bias per element, 9 params; 9 adds
+    "untied_bias": (9, 9, 0, 9, (1, 3, 3)),
+    # cond_bias: the vector t = linear(flatten(4x3x3 = 36) -> 5): 36*5 + 5 = 185 params, 2*36*5 = 360
+    # FLOPs, 5 bias adds; cond_bias 5 -> 4 channels: 5*4 + 4 = 24 params, 2*5*4 = 40 FLOPs;
+    # other silu 5 + bias 4 + the broadcast add 36 -> 209, 400, 5 + 45 = 50
+    "cond_bias": (209, 209, 400, 50, (4, 3, 3)),
 }
 
 
