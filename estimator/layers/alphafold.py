@@ -44,9 +44,11 @@ def _modules():
 
         needs_env = True
 
-        def __init__(self, c, heads, head_dim, axis, bias, c_b, is_global):
+        def __init__(self, c, heads, head_dim, axis, bias, c_b, is_global, self_bias):
             super().__init__()
             self.h, self.e, self.axis, self.bias_path, self.is_global = heads, head_dim, axis, bias, is_global
+            self.self_bias = self_bias
+            bias = bias or self_bias
             he = heads * head_dim
             self.q = nn.Linear(c, he, bias=False)
             kv = head_dim if is_global else he
@@ -57,6 +59,7 @@ def _modules():
             self.o = nn.Linear(he, c)
 
         def forward(self, x, env):
+            source = x if self.self_bias else (env[self.bias_path] if self.bias_path else None)
             if self.axis == 0:
                 x = x.transpose(1, 2)
             n, t, h, e = x.shape[1], x.shape[2], self.h, self.e
@@ -72,7 +75,7 @@ def _modules():
                 v = self.v(x).unflatten(-1, (h, e))
                 logits = torch.einsum("bnqhe,bnkhe->bnhqk", q, k)
                 if self.b is not None:
-                    bias = self.b(env[self.bias_path])                          # (B, t, t, h)
+                    bias = self.b(source)                                       # (B, t, t, h)
                     if self.axis == 0:
                         bias = bias.transpose(1, 2)
                     logits = logits + bias.permute(0, 3, 1, 2).unsqueeze(1)
@@ -204,8 +207,8 @@ class GatedAttention(LayerSpec):
     """Gated axial self-attention of AlphaFold 2 on an (N, L, c) tensor: MSA row attention with
     pair bias (Alg. 7: ``axis: 1``, ``bias: PATH`` of the normalised pair representation),
     MSA column attention (Alg. 8: ``axis: 0``), triangle attention around the starting node
-    (Alg. 13: ``axis: 1``, bias from its own normalised input) and the ending node (Alg. 14:
-    ``axis: 0``, the bias transposed), and the extra MSA stack's global column attention
+    (Alg. 13: ``axis: 1``, ``self_bias``: the bias from its own normalised input) and the
+    ending node (Alg. 14: ``axis: 0``, the bias transposed), and the extra MSA stack's global column attention
     (Alg. 19: ``axis: 0``, ``global: true``). Output shape = input shape.
 
     q, k, v = LinearNoBias(x); b = LinearNoBias(bias); g = sigmoid(Linear(x));
@@ -216,6 +219,7 @@ class GatedAttention(LayerSpec):
     head_dim: Size = Field(..., description="per-head width e (c in the supplement)")
     axis: Literal[0, 1] = Field(1, description="1: attend along dim 1 (rows, starting node); 0: along dim 0 (columns, ending node)")
     bias: Optional[str] = Field(None, description="path of a (L, L, c_b) tensor projected to one logit bias per head")
+    self_bias: bool = Field(False, description="the bias from this layer's own (L, L, c) input: triangle attention (Alg. 13-14, line 3)")
     global_: bool = Field(False, alias="global", description="Alg. 19: one query per column (mean over the sequences), one shared key/value head")
 
     family: ClassVar[str] = "alphafold"
@@ -231,12 +235,16 @@ class GatedAttention(LayerSpec):
         _three(x, self.kind)
         batch, length = (x[0], x[1]) if self.axis == 1 else (x[1], x[0])
         c_b = 0
+        if self.self_bias:
+            if self.bias or x[0] != x[1]:
+                raise ShapeError(f"self_bias takes a square (L, L, c) input and no bias path, got {tuple(x)}")
+            c_b = x[2]
         if self.bias:
             y = _other(ctx, self.bias, "bias")
             if len(y) != 3 or y[0] != y[1] or y[0] != length:
                 raise ShapeError(f"bias '{self.bias}' must be ({length}, {length}, c), got {y}")
             c_b = y[2]
-        if self.global_ and (self.axis != 0 or self.bias):
+        if self.global_ and (self.axis != 0 or self.bias or self.self_bias):
             raise ShapeError("global attention is column attention (axis 0) without a bias")
         return batch, length, x[2], c_b
 
@@ -259,7 +267,7 @@ class GatedAttention(LayerSpec):
                   "v.weight": Param((kv, c), "dense"), "g.weight": Param((he, c), "dense"),
                   "g.bias": Param((he,), "dense"), "o.weight": Param((c, he), "dense"),
                   "o.bias": Param((c,), "dense")}
-        if self.bias:
+        if c_b:
             params["b.weight"] = Param((h, c_b), "dense")
         if self.global_:
             flops = 2 * b * c * he + 2 * 2 * n * c * e + 2 * n * c * he + 2 * 2 * b * h * t * e
@@ -267,14 +275,15 @@ class GatedAttention(LayerSpec):
         else:
             flops = 3 * 2 * n * c * he + 2 * n * c * he + 2 * 2 * b * h * t * t * e
             logits = b * h * t * t
-        flops += 2 * n * he * c + (2 * t * t * c_b * h if self.bias else 0)
+        flops += 2 * n * he * c + 2 * t * t * c_b * h
         other = ((costs.SOFTMAX + 1) * logits + 2 * n * he + costs.BIAS * (n * he + n * c)
-                 + (logits if self.bias else 0))
+                 + (logits if c_b else 0))
         return Formula(params, flops=flops, other=other)
 
     def build(self, x: Shape, ctx: Ctx):
         _, _, c, c_b = self._dims(x, ctx)
-        return _modules()[0](c, self.heads, self.head_dim, self.axis, self.bias, c_b, self.global_)
+        return _modules()[0](c, self.heads, self.head_dim, self.axis, self.bias, c_b, self.global_,
+                             self.self_bias)
 
 
 @register
