@@ -183,6 +183,8 @@ HAND_CASES = {
     "outer_sum": (40, 40, 240, 120, (4, 4, 5)),
     # broadcast_add of row 0 (4, 5) over 3x4x5: 60 adds
     "broadcast_add": (0, 0, 0, 60, (3, 4, 5)),
+    # layer_scale on (3, 4): one scale per channel, 4 params; 12 multiplies
+    "layer_scale": (4, 4, 0, 12, (3, 4)),
 }
 
 
