@@ -185,6 +185,8 @@ HAND_CASES = {
     "broadcast_add": (0, 0, 0, 60, (3, 4, 5)),
     # layer_scale on (3, 4): one scale per channel, 4 params; 12 multiplies
     "layer_scale": (4, 4, 0, 12, (3, 4)),
+    # crop 2x6x7 to its centre 4 x 3: a view, nothing counted
+    "crop": (0, 0, 0, 0, (2, 4, 3)),
 }
 
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .registry import Ctx, Formula, LayerSpec, Shape, ShapeError, Size, register
+from .registry import Ctx, Formula, LayerSpec, Shape, ShapeError, Size, Sizes, per_dim, register
 
 
 @functools.cache
@@ -56,3 +56,56 @@ class Upsample(LayerSpec):
     def build(self, x: Shape, ctx: Ctx):
         self.output_shape(x, ctx)
         return _module()(self.scale)
+
+
+@functools.cache
+def _crop_module():
+    from torch import nn
+
+    class CenterCrop(nn.Module):
+        """(B, C, H, W) -> (B, C, h, w), the centre window."""
+
+        def __init__(self, offsets, size):
+            super().__init__()
+            self.offsets, self.size = offsets, size
+
+        def forward(self, x):
+            (t, l), (h, w) = self.offsets, self.size
+            return x[:, :, t:t + h, l:l + w]
+
+    return CenterCrop
+
+
+@register
+class Crop(LayerSpec):
+    """Centre crop of a (C, H, W) map to ``size`` (h, w): the U-Net's "cropping of the feature
+    map from the contracting path" before each concatenation, "necessary due to the loss of
+    border pixels in every convolution" (Ronneberger, Fischer & Brox 2015, "U-Net:
+    Convolutional Networks for Biomedical Image Segmentation", MICCAI, section 2). The window
+    starts at floor((H - h) / 2), floor((W - w) / 2). A view: no parameters, no FLOPs."""
+
+    kind: Literal["crop"] = "crop"
+    size: Sizes = Field(..., description="output (h, w), or one size for both")
+
+    family: ClassVar[str] = "resample"
+    EXAMPLE = {"input": {"image": [2, 6, 7]}, "layer": {"kind": "crop", "size": [4, 3]}}
+
+    def _size(self, x: Shape) -> tuple[int, int]:
+        if len(x) != 3:
+            raise ShapeError(f"crop takes a (C, H, W) map, got {tuple(x)}")
+        h, w = per_dim(self.size, 2, "size")
+        if h > x[1] or w > x[2]:
+            raise ShapeError(f"crop {h} x {w} is larger than the map {x[1]} x {x[2]}")
+        return h, w
+
+    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
+        return (x[0], *self._size(x))
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        """params = 0; FLOPs = 0; other = 0 (a window of the input)."""
+        self._size(x)
+        return Formula({})
+
+    def build(self, x: Shape, ctx: Ctx):
+        h, w = self._size(x)
+        return _crop_module()(((x[1] - h) // 2, (x[2] - w) // 2), (h, w))
