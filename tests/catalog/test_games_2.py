@@ -49,3 +49,17 @@ def test_openai_five():
     assert r.forward_flops == 2 * 4 * 4096 * 8192
     e = cat.make_entry(ARCH / "openai-five.yaml")
     assert e.status == "explained discrepancy" and e.published_params == 159e6
+
+
+def test_alphastar_td_gammon_a3c():
+    a = count("alphastar.yaml")
+    # entity embedding 3,585 x 256 + 256; 3 transformer layers of 789,760; summary 256^2 + 256;
+    # LSTM 3 x 384: 4*384*(1024 + 384) + 3,072 and twice 4*384*(384 + 384) + 3,072
+    assert a.params == 918_016 + 3 * 789_760 + 65_792 + 2_165_760 + 2 * 1_182_720 == 7_884_288
+    assert cat.make_entry(ARCH / "alphastar.yaml").status == "explained discrepancy"
+    t = count("td-gammon.yaml")
+    assert t.params == 198 * 40 + 40 + 40 * 4 + 4 == 8_124
+    g = count("a3c-lstm.yaml")
+    # conv 8x8 4 -> 16 (4,112), conv 4x4 16 -> 32 (8,224), fc 32*9*9 -> 256 (663,808), LSTM 256
+    # (4*256*512 + 2,048), policy 256*18 + 18, value 257
+    assert g.params == 4_112 + 8_224 + 663_808 + 526_336 + 4_626 + 257 == 1_207_363

@@ -112,3 +112,38 @@ def test_efficientnet_b7():
     assert params(r, "head") == 640 * 2560
     assert r.layer("stage8").output_shape == (640, 19, 19)   # 600 / 32, rounded up
     assert r.macs == 37_745_884_192   # torchvision: 37.75 GFLOPS; Table 2: 37B
+
+
+def test_convnext_b_and_dinov2():
+    c = count("convnext-b.yaml")
+    # a block at width C: depthwise 7x7 49C + C, LayerNorm 2C, MLP 8C^2 + 5C, LayerScale C
+    # = 8C^2 + 58C; stage 1 (C 128, 3 blocks) = 3 * (131,072 + 7,424)
+    assert params(c, "stage1") == 3 * (8 * 128 * 128 + 58 * 128) == 415_488
+    assert c.params == 88_591_464   # torchvision convnext_base; Table 1: 89M
+    d = count("dinov2-vit-g14.yaml")
+    # a block at d 1536, SwiGLU hidden 4096: attention 4d^2 + 4d, gate/up/down 3 * 1536 * 4096 +
+    # 2 * 4096 + 1536, LayerNorms 4d, LayerScales 2d
+    blk = 4 * 1536 ** 2 + 4 * 1536 + 3 * 1536 * 4096 + 2 * 4096 + 1536 + 4 * 1536 + 2 * 1536
+    assert params(d, "blocks") == 40 * blk
+    # + patches 1536 * 588 + 1536, class token 1536, 1370 positions, final LN 3072; transformers'
+    # Dinov2Model has 1,136,480,768, with the 1,536-wide mask token not counted here
+    assert d.params == 40 * blk + 904_704 + 1_536 + 1370 * 1536 + 3_072 == 1_136_480_768 - 1_536
+
+
+def test_yolov3_and_unet_and_zfnet():
+    y = count("yolov3.yaml")
+    assert y.params == 61_949_149          # yolov3.cfg, 80 classes
+    assert y.forward_flops == 65_864_075_264   # darknet: 65.864 BFLOPs at 416
+    # the three prediction layers: 3 x (4 + 1 + 80) = 255 channels of 1x1 convolutions with bias
+    assert params(y, "head1.out.detect") == 1024 * 255 + 255
+    assert y.layer("route2_cat").output_shape == (384, 52, 52)   # 128 up-sampled + 256 skip
+    u = count("u-net.yaml")
+    # two 3x3 convolutions 1 -> 64 -> 64: 640 + 36,928; bottom 512 -> 1024 -> 1024
+    assert params(u, "down1") == 37_568
+    assert params(u, "bottom") == 512 * 9 * 1024 + 1024 + 1024 * 9 * 1024 + 1024 == 14_157_824
+    assert u.layer("cat4").output_shape == (1024, 56, 56)   # 64 x 64 cropped to 56 x 56
+    assert u.layer("out").output_shape == (2, 388, 388)
+    assert u.params == 31_030_658
+    z = count("zfnet.yaml")
+    assert z.params == 14_208 + 614_656 + 885_120 + 1_327_488 + 884_992 + 37_752_832 + 16_781_312 + 4_097_000
+    assert z.layer("pool5").output_shape == (256, 6, 6)
