@@ -44,8 +44,9 @@ def _modules():
 
         needs_env = True
 
-        def __init__(self, c, heads, head_dim, axis, bias, c_b, is_global, self_bias):
+        def __init__(self, c, heads, head_dim, axis, bias, c_b, is_global, self_bias, n, t):
             super().__init__()
+            self.n, self.t = n, t  # batch and attended length, constants (ONNX infers shapes)
             self.h, self.e, self.axis, self.bias_path, self.is_global = heads, head_dim, axis, bias, is_global
             self.self_bias = self_bias
             bias = bias or self_bias
@@ -62,17 +63,17 @@ def _modules():
             source = x if self.self_bias else (env[self.bias_path] if self.bias_path else None)
             if self.axis == 0:
                 x = x.transpose(1, 2)
-            n, t, h, e = x.shape[1], x.shape[2], self.h, self.e
-            g = torch.sigmoid(self.g(x)).unflatten(-1, (h, e))
+            n, t, h, e = self.n, self.t, self.h, self.e
+            g = torch.sigmoid(self.g(x)).reshape(-1, n, t, h, e)
             if self.is_global:  # Alg. 19: one query per column from the mean over sequences
-                q = self.q(x.mean(dim=2)).unflatten(-1, (h, e)) * e ** -0.5     # (B, n, h, e)
+                q = self.q(x.mean(dim=2)).reshape(-1, n, h, e) * e ** -0.5      # (B, n, h, e)
                 k, v = self.k(x), self.v(x)                                       # (B, n, t, e)
                 a = torch.softmax(torch.einsum("bnhe,bnte->bnht", q, k), dim=-1)
                 o = torch.einsum("bnht,bnte->bnhe", a, v).unsqueeze(2) * g
             else:
-                q = self.q(x).unflatten(-1, (h, e)) * e ** -0.5
-                k = self.k(x).unflatten(-1, (h, e))
-                v = self.v(x).unflatten(-1, (h, e))
+                q = self.q(x).reshape(-1, n, t, h, e) * e ** -0.5
+                k = self.k(x).reshape(-1, n, t, h, e)
+                v = self.v(x).reshape(-1, n, t, h, e)
                 logits = torch.einsum("bnqhe,bnkhe->bnhqk", q, k)
                 if self.b is not None:
                     bias = self.b(source)                                       # (B, t, t, h)
@@ -81,7 +82,7 @@ def _modules():
                     logits = logits + bias.permute(0, 3, 1, 2).unsqueeze(1)
                 a = torch.softmax(logits, dim=-1)
                 o = torch.einsum("bnhqk,bnkhe->bnqhe", a, v) * g
-            y = self.o(o.flatten(-2))
+            y = self.o(o.reshape(-1, n, t, h * e))
             return y.transpose(1, 2) if self.axis == 0 else y
 
     class OuterProductMean(nn.Module):
@@ -122,8 +123,9 @@ def _modules():
 
         needs_env = True
 
-        def __init__(self, c_s, c_z, heads, c, pq, pv, pair):
+        def __init__(self, c_s, c_z, heads, c, pq, pv, pair, r):
             super().__init__()
+            self.r = r  # residues, a constant (ONNX infers shapes)
             self.h, self.c, self.pq, self.pv, self.pair = heads, c, pq, pv, pair
             self.q = nn.Linear(c_s, heads * c, bias=False)
             self.k = nn.Linear(c_s, heads * c, bias=False)
@@ -137,30 +139,31 @@ def _modules():
 
         def forward(self, s, env):
             z = env[self.pair]
-            h, c, pq, pv = self.h, self.c, self.pq, self.pv
-            q, k, v = (f(s).unflatten(-1, (h, c)) for f in (self.q, self.k, self.v))
-            qp = self.q_points(s).unflatten(-1, (h, pq, 3))
-            kp = self.k_points(s).unflatten(-1, (h, pq, 3))
-            vp = self.v_points(s).unflatten(-1, (h, pv, 3))
+            h, c, pq, pv, r = self.h, self.c, self.pq, self.pv, self.r
+            q, k, v = (f(s).reshape(-1, r, h, c) for f in (self.q, self.k, self.v))
+            qp = self.q_points(s).reshape(-1, r, h, pq, 3)
+            kp = self.k_points(s).reshape(-1, r, h, pq, 3)
+            vp = self.v_points(s).reshape(-1, r, h, pv, 3)
             logits = torch.einsum("bihc,bjhc->bhij", q, k) * (1 / (3 * c)) ** 0.5
             logits = logits + self.b(z).permute(0, 3, 1, 2) * (1 / 3) ** 0.5
             d2 = (qp.unsqueeze(2) - kp.unsqueeze(1)).square().sum(dim=(-1, -2))   # (b, i, j, h)
             w = nn.functional.softplus(self.head_weights) * (2 / (9 * pq)) ** 0.5
             logits = logits - 0.5 * (d2 * w).permute(0, 3, 1, 2)
             a = torch.softmax(logits, dim=-1)
-            o = torch.einsum("bhij,bjhc->bihc", a, v).flatten(-2)
+            o = torch.einsum("bhij,bjhc->bihc", a, v).reshape(-1, r, h * c)
             op = torch.einsum("bhij,bjhpx->bihpx", a, vp)
-            norm = op.square().sum(dim=-1).add(1e-8).sqrt().flatten(-2)
-            opair = torch.einsum("bhij,bijc->bihc", a, z).flatten(-2)
-            return self.o(torch.cat([o, op.flatten(-3), norm, opair], dim=-1))
+            norm = op.square().sum(dim=-1).add(1e-8).sqrt().reshape(-1, r, h * pv)
+            opair = torch.einsum("bhij,bijc->bihc", a, z).reshape(-1, r, h * z.shape[-1])
+            return self.o(torch.cat([o, op.reshape(-1, r, h * pv * 3), norm, opair], dim=-1))
 
     class PointwiseAttention(nn.Module):
         """Algorithm 17: each pair position's query attends over its K template entries."""
 
         needs_env = True
 
-        def __init__(self, c, c_m, heads, head_dim, memory):
+        def __init__(self, c, c_m, heads, head_dim, memory, p, k, out_shape):
             super().__init__()
+            self.p, self.n_k, self.out_shape = p, k, out_shape  # constants (ONNX infers shapes)
             self.h, self.e, self.memory = heads, head_dim, memory
             self.q = nn.Linear(c, heads * head_dim, bias=False)
             self.k = nn.Linear(c_m, heads * head_dim, bias=False)
@@ -169,13 +172,13 @@ def _modules():
 
         def forward(self, x, env):
             t = env[self.memory]                                   # (B, K, *P, c_m)
-            h, e = self.h, self.e
-            q = self.q(x).flatten(1, -2).unflatten(-1, (h, e)) * e ** -0.5   # (B, P, h, e)
-            k = self.k(t).flatten(2, -2).unflatten(-1, (h, e))               # (B, K, P, h, e)
-            v = self.v(t).flatten(2, -2).unflatten(-1, (h, e))
-            a = torch.softmax(torch.einsum("bphe,bkphe->bphk", q, k), dim=-1)
-            o = torch.einsum("bphk,bkphe->bphe", a, v).flatten(-2)
-            return self.o(o).reshape(x.shape[:-1] + (-1,))
+            h, e, p, k = self.h, self.e, self.p, self.n_k
+            q = self.q(x).reshape(-1, p, h, e) * e ** -0.5                    # (B, P, h, e)
+            kk = self.k(t).reshape(-1, k, p, h, e)                            # (B, K, P, h, e)
+            v = self.v(t).reshape(-1, k, p, h, e)
+            a = torch.softmax(torch.einsum("bphe,bkphe->bphk", q, kk), dim=-1)
+            o = torch.einsum("bphk,bkphe->bphe", a, v).reshape(-1, p, h * e)
+            return self.o(o).reshape((-1,) + self.out_shape)
 
     class OuterSum(nn.Module):
         """Algorithm 3 lines 2-3: z_ij = Linear_a(x_i) + Linear_b(x_j)."""
@@ -281,9 +284,9 @@ class GatedAttention(LayerSpec):
         return Formula(params, flops=flops, other=other)
 
     def build(self, x: Shape, ctx: Ctx):
-        _, _, c, c_b = self._dims(x, ctx)
+        b, t, c, c_b = self._dims(x, ctx)
         return _modules()[0](c, self.heads, self.head_dim, self.axis, self.bias, c_b, self.global_,
-                             self.self_bias)
+                             self.self_bias, b, t)
 
 
 @register
@@ -433,7 +436,8 @@ class InvariantPointAttention(LayerSpec):
 
     def build(self, x: Shape, ctx: Ctx):
         _, cs, cz = self._dims(x, ctx)
-        return _modules()[3](cs, cz, self.heads, self.head_dim, self.qk_points, self.v_points, self.pair)
+        return _modules()[3](cs, cz, self.heads, self.head_dim, self.qk_points, self.v_points, self.pair,
+                             x[0])
 
 
 @register
@@ -481,8 +485,8 @@ class PointwiseAttention(LayerSpec):
         return Formula(params, flops=flops, other=(costs.SOFTMAX + 1) * p * self.heads * k + costs.BIAS * p * c)
 
     def build(self, x: Shape, ctx: Ctx):
-        _, c, _, cm = self._dims(x, ctx)
-        return _modules()[4](c, cm, self.heads, self.head_dim, self.memory)
+        p, c, k, cm = self._dims(x, ctx)
+        return _modules()[4](c, cm, self.heads, self.head_dim, self.memory, p, k, tuple(x))
 
 
 @register
