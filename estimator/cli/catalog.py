@@ -15,7 +15,7 @@ def catalog_cmd(
         None, help="Spec files or folders to catalog instead of archspecs/, and/or a name or "
                    "alias to look for (any part of it: 'llama', 'GPT-3 175B (davinci)')."),
     domain: Optional[str] = typer.Option(None, "--domain", help="vision, language, speech, "
-                                         "multimodal, games or recommendation."),
+                                         "multimodal, games, recommendation or biology."),
     since: Optional[int] = typer.Option(None, "--since", help="Published in or after YEAR."),
     until: Optional[int] = typer.Option(None, "--until", help="Published in or before YEAR."),
     sort: str = typer.Option("year", "--sort", help="Column to sort by: year, name, params, "
