@@ -167,6 +167,46 @@ HAND_CASES = {
     "scaled_tanh": (0, 0, 0, 36, (3, 4)),
     # rbf 6 -> 4 with fixed centres (a buffer): no params; other 3 * 4 * 6 = 72
     "rbf": (0, 0, 0, 72, (4,)),
+    # upsample x2 on 3x4x5 -> 3x8x10: copies only, nothing counted
+    "upsample": (0, 0, 0, 0, (3, 8, 10)),
+    # untied_bias on 1x3x3: one bias per element, 9 params; 9 adds
+    "untied_bias": (9, 9, 0, 9, (1, 3, 3)),
+    # cond_bias: the vector t = linear(flatten(4x3x3 = 36) -> 5): 36*5 + 5 = 185 params, 2*36*5 = 360
+    # FLOPs, 5 bias adds; cond_bias 5 -> 4 channels: 5*4 + 4 = 24 params, 2*5*4 = 40 FLOPs;
+    # other silu 5 + bias 4 + the broadcast add 36 -> 209, 400, 5 + 45 = 50
+    "cond_bias": (209, 209, 400, 50, (4, 3, 3)),
+    # AlphaFold 2 (estimator/layers/alphafold.py). gated_attention on 4x4x8 after a LayerNorm
+    # (16 params, 7 * 128 = 896 other), h 2, e 3 (he 6), rows (B 4, T 4, n 16), bias from the
+    # LN output (c_b 8): q, k, v 3*6*8 = 144, gate 48 + 6, out 6*8 + 8, bias 2*8 -> 270 + 16;
+    # FLOPs q/k/v 3*2*16*8*6 = 4608 + gate 1536 + scores/values 2 * 2*4*2*16*3 = 1536 + out
+    # 1536 + bias 2*16*8*2 = 512 = 9728; other softmax/scale 4*128 + gating 2*16*6 + biases 96 + 128
+    # + bias add 128 = 1056, + 896
+    "gated_attention": (286, 286, 9728, 1952, (4, 4, 8)),
+    # outer_product_mean s 3, r 4, c_m 6, c 2, c_z 5: a, b 2*(12 + 2), out 20 + 5 -> 53;
+    # FLOPs 2*2*3*4*6*2 = 576 + 2*3*16*4 = 384 + 2*16*4*5 = 640; other 64 + 48 + 80
+    "outer_product_mean": (53, 53, 1600, 192, (4, 4, 5)),
+    # triangle_multiplication r 4, c_z 6, c 3: 4*(18 + 3) + g 42 + ln 6 + out 24 = 156;
+    # FLOPs 4*2*16*6*3 = 2304 + 2*16*36 = 1152 + 2*64*3 = 384 + 2*16*3*6 = 576 = 4416;
+    # other 144 + 192 + 7*48 + 4*48 + 2*96 = 1056
+    "triangle_multiplication": (156, 156, 4416, 1056, (4, 4, 6)),
+    # invariant_point_attention r 4, c_s 8, pair from outer_sum (2*(48 + 6) = 108 params, 768
+    # FLOPs, 144 other) c_z 6, h 2, c 3, P_q 2, P_v 2 (concat 2*(6 + 3 + 8) = 34): q, k, v 144,
+    # points 3 * 12*8 = 288, pair bias 12, head weights 2, out 8*34 + 8 = 280 -> 726 + 108;
+    # FLOPs 2*4*8*2*(9 + 18) = 3456 + 2*16*6*2 = 384 + scalar scores/values 384 + points 384 +
+    # pair 384 + out 2*4*34*8 = 2176 = 7168 + 768; other 576 + 160 + 144 + 32 = 912 + 144
+    "invariant_point_attention": (834, 834, 7936, 1056, (4, 8)),
+    # pointwise_attention: row 0 of a 2x2x4 input (P 2 positions, c 4) over the input as K 2
+    # entries per position, h 2, e 2: q, k, v, o 4*16 + 4 = 68; FLOPs q 2*2*4*4 = 64 + k, v
+    # 2*2*2*2*4*4 = 256 + scores, values 2*2*2*2*4 = 64 + out 64 = 448; other 4*2*2*2 + 2*4
+    "pointwise_attention": (68, 68, 448, 40, (2, 4)),
+    # outer_sum (4, 3) -> (4, 4, 5): 2*(15 + 5) = 40; FLOPs 2*2*4*3*5 = 240; other 80 + 40
+    "outer_sum": (40, 40, 240, 120, (4, 4, 5)),
+    # broadcast_add of row 0 (4, 5) over 3x4x5: 60 adds
+    "broadcast_add": (0, 0, 0, 60, (3, 4, 5)),
+    # layer_scale on (3, 4): one scale per channel, 4 params; 12 multiplies
+    "layer_scale": (4, 4, 0, 12, (3, 4)),
+    # crop 2x6x7 to its centre 4 x 3: a view, nothing counted
+    "crop": (0, 0, 0, 0, (2, 4, 3)),
 }
 
 

@@ -19,7 +19,7 @@ def catalog_cmd(
                    "it: 'GPT-3 175B (davinci)', 'Llama 2-7B') shows that system, any other "
                    "part of a name lists the systems it is part of ('llama')."),
     domain: Optional[str] = typer.Option(None, "--domain", help="vision, language, speech, "
-                                         "multimodal, games or recommendation."),
+                                         "multimodal, games, recommendation or biology."),
     since: Optional[int] = typer.Option(None, "--since", help="Published in or after YEAR."),
     until: Optional[int] = typer.Option(None, "--until", help="Published in or before YEAR."),
     sort: str = typer.Option("year", "--sort", help="Column to sort by: year, name, params, "

@@ -30,7 +30,7 @@ from ..errors import InputError, PCError
 
 TOLERANCE = 0.01          # 1 %: a published figure further than this needs an explanation
 COUNTED_KEYS = ("params", "active_params", "forward_flops", "macs")
-DOMAINS = ("vision", "language", "speech", "multimodal", "games", "recommendation")
+DOMAINS = ("vision", "language", "speech", "multimodal", "games", "recommendation", "biology")
 STATUSES = ("reproduced", "explained discrepancy", "unexplained discrepancy", "not published")
 
 # the training-block keys handed to training_compute, by method

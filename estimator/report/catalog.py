@@ -155,7 +155,8 @@ def to_markdown(rows: list[dict], links: list | None = None) -> str:
 
 # matplotlib's tab10 (also plotly's default colours), by domain; the plot and the web page share it
 DOMAIN_COLOURS = {"vision": "#1f77b4", "language": "#ff7f0e", "speech": "#2ca02c",
-                  "multimodal": "#9467bd", "games": "#d62728", "recommendation": "#8c564b"}
+                  "multimodal": "#9467bd", "games": "#d62728", "recommendation": "#8c564b",
+                  "biology": "#17becf"}
 
 
 def plot(rows: list[dict], path, *, label_top: int = 12, inputs: Iterable = ()) -> Any:
