@@ -557,3 +557,11 @@ def test_docs_limits_states_every_limit():
         assert figure in text, figure
     for rule in ("Paths named inside inputs", "Outputs"):
         assert rule in text
+
+
+def test_check_only_says_the_others_were_skipped(cli, tmp_path):
+    pytest.importorskip("torch")
+    code, out, err = cli("check", tiny(tmp_path), "--only", "torch")
+    assert code == 0, err
+    assert "  onnx: skipped (not requested)" in out and "  fvcore: skipped (not requested)" in out
+    assert "cannot run: not requested" not in out
