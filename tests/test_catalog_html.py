@@ -24,6 +24,10 @@ def _table_rows(page: str) -> list[str]:
 
 
 def test_cli_writes_a_self_contained_page_into_a_folder(cli, tmp_path):
+    # the folder must exist, as for every output option (docs/limits.md, "Outputs")
+    code, out, err = cli("catalog", "--html", tmp_path / "site")
+    assert code == 2 and "does not exist" in err and not (tmp_path / "site").exists()
+    (tmp_path / "site").mkdir()
     code, out, err = cli("catalog", "--html", tmp_path / "site")
     assert code == 0, err
     page = (tmp_path / "site" / "catalog.html").read_text()

@@ -236,6 +236,8 @@ def plot_bytes(rows: list[dict], fmt: str = "png", *, label_top: int = 12) -> tu
         the boxes the renderer gives them: the picture stays readable where systems crowd."""
         import math
 
+        from matplotlib.transforms import Bbox
+
         renderer = fig.canvas.get_renderer()
         placed: list[tuple[float, float]] = []
         boxes: list = []
@@ -247,7 +249,8 @@ def plot_bytes(rows: list[dict], fmt: str = "png", *, label_top: int = 12) -> tu
                 continue
             note = ax.annotate(r["name"], (r["year"], r[key]), fontsize=7, xytext=(3, 3),
                                textcoords="offset points")
-            box = note.get_window_extent(renderer)
+            b0 = note.get_window_extent(renderer)  # padded: the final layout shifts a pixel
+            box = Bbox.from_extents(b0.x0 - 4, b0.y0 - 2, b0.x1 + 4, b0.y1 + 2)
             if any(box.overlaps(b) for b in boxes):
                 note.remove()
                 continue

@@ -229,6 +229,11 @@ def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_SPEC_BYTES):
     folder), read whole, then :func:`load_yaml_text`."""
     from ..safety import read_bytes
 
+    p = Path(path)
+    if not p.exists():
+        raise SpecError("no such file", file=str(path))
+    if p.is_dir():
+        raise SpecError("is a directory, not a spec file", file=str(path))
     try:
         raw = read_bytes(path, max_bytes=max_bytes, what="spec file")
     except InputError as err:
