@@ -60,7 +60,7 @@ def load_specs(source, overrides: dict | None = None) -> list[Spec]:
     if isinstance(source, dict):
         return _parse_all(source, None, overrides)
     path, variant = split_variant(source)
-    if variant is not None:
+    if variant is not None or path.suffix.lower() == ".json":  # a config.json is one spec
         return [load_spec(path, overrides, variant)]
     return _parse_all(load_yaml_file(path), str(path), overrides)
 
