@@ -90,7 +90,7 @@ from estimator.graphs.crosscheck import check  # noqa: E402
 def test_hand_spec_all_witnesses(tmp_path):
     p = tmp_path / "hand.yaml"
     p.write_text(HAND)
-    r = check(p)
+    r = check(p, size="full")
     assert r.ok and r.size == "full" and r.failures == []
     assert {w: run.status for w, run in r.witnesses.items()} == {
         "torch": "ran", "onnx": "ran", "fvcore": "ran"}
@@ -117,6 +117,13 @@ def test_hand_spec_reduced_records_both_sizes(tmp_path):
     p.write_text(HAND)
     r = check(p, max_full_params=100)
     assert r.size == "reduced" and r.overrides == {"d": 4, "ffn": 8} and r.ok
+    assert "more than the 100" in r.reason
+    # --size auto checks whole only up to auto_full_params (AUTO_FULL_PARAMS, 1M: no
+    # full-size CPU build above it), then at the reduced: size, torch and fvcore also whole
+    # on the meta device
+    d = check(p, auto_full_params=600)
+    assert d.size == "reduced" and "more than the 600 checked whole" in d.reason and d.ok
+    assert (d.full_size["torch"].params, d.full_size["torch"].forward_flops) == (680, 5248)
     assert all(run.size == "reduced" for run in r.witnesses.values())
     # reduced: 212 params, 1600 FLOPs (tests/test_onnx_export.py); full-size totals by
     # torch and fvcore on the meta device: 680 / 5248 (fvcore 4736, explained)

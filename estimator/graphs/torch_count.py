@@ -339,6 +339,14 @@ def _make_counter(torch):
     from . import torch_ops
 
     class Counter(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            # torch wraps a mode's __torch_dispatch__ in torch._dynamo.disable unless the
+            # mode opts out (torch.utils._python_dispatch.TorchDispatchMode): the wrapper's
+            # first call imports torch._dynamo, about 1 s of CPU, for a counter that never
+            # runs under torch.compile
+            return False
+
         def __init__(self, stack: list[str]):
             super().__init__()
             self.stack = stack
