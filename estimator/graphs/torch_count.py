@@ -367,21 +367,63 @@ def _make_counter(torch):
                 return out
             f = mm(args, kwargs, out) if mm is not None else 0
             o = oth(args, kwargs, out) if oth is not None else 0
-            if f or o:
-                if f:
-                    self.by_op[torch_ops.op_name(func)] += f
-                seen = set()
-                for p in self.stack:
-                    if p in seen:
-                        continue
-                    seen.add(p)
-                    if f:
-                        self.flops[p] += f
-                    if o:
-                        self.other[p] += o
+            self.add(torch_ops.op_name(func), f, o)
             return out
 
+        def add(self, op: str, f: int, o: int) -> None:
+            """``f`` matrix and ``o`` other FLOPs of ``op`` to every module on the stack."""
+            if not (f or o):
+                return
+            if f:
+                self.by_op[op] += f
+            seen = set()
+            for p in self.stack:
+                if p in seen:
+                    continue
+                seen.add(p)
+                if f:
+                    self.flops[p] += f
+                if o:
+                    self.other[p] += o
+
     return Counter
+
+
+def _make_recurrent_mode(torch):
+    """A ``TorchFunctionMode`` that counts ``torch._VF.lstm`` / ``gru`` / ``rnn_tanh`` /
+    ``rnn_relu`` on meta or fake tensors at the op (:func:`torch_ops.recurrent`) and returns
+    empty outputs of the op's shapes: ATen would decompose each into per-step cells run by
+    torch's Python reference kernels (thousands of dispatched ops for one layer). The
+    counts equal the decomposed cells' exactly. On real tensors the op runs as usual."""
+    from torch.overrides import TorchFunctionMode
+
+    from . import torch_ops
+
+    names = {getattr(torch._VF, n): n for n in torch_ops.GATES if hasattr(torch._VF, n)}
+
+    class Recurrent(TorchFunctionMode):
+        def __init__(self, counter):
+            super().__init__()
+            self.counter = counter
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = names.get(func)
+            x = args[0] if args else None
+            if name is None or kwargs or not isinstance(x, torch.Tensor) or (
+                    x.device.type != "meta" and not _is_fake(x)):
+                return func(*args, **kwargs)
+            f, o, outs = torch_ops.recurrent(name, args, kwargs)
+            self.counter.add(f"aten.{name}", f, o)
+            return outs
+
+    return Recurrent
+
+
+def _is_fake(t) -> bool:
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return isinstance(t, FakeTensor)
 
 
 # ----------------------------------------------------------------------------------------
@@ -746,7 +788,9 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
                 mapping[pname] = memo[id(t)]
         import contextlib
 
-        with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter:
+        recurrent = _make_recurrent_mode(torch)(counter) if novalues else \
+            contextlib.nullcontext()
+        with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter, recurrent:
             output = torch.func.functional_call(model, mapping, args, kwargs,
                                                 tie_weights=True, strict=False)
     except BaseException as exc:  # noqa: BLE001 - re-raised by the caller as one clear error
