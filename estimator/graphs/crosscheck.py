@@ -518,18 +518,23 @@ def _one_thread():
 
 def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
           max_full_params: int | None = None, onnx_folder: Path | None = None,
-          auto_full_params: int | None = None) -> CheckResult:
+          auto_full_params: int | None = None, full_size_witnesses=None) -> CheckResult:
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
     ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
     above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size
     on the meta device), "full" or "reduced". ``max_full_params`` (default
-    :data:`MAX_FULL_PARAMS`): the most parameters the ONNX witness exports whole."""
+    :data:`MAX_FULL_PARAMS`): the most parameters the ONNX witness exports whole.
+    ``full_size_witnesses``: which of torch and fvcore also run whole on the meta device when
+    the table is at the reduced size (default: those in ``witnesses``)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
     if auto_full_params is None:
         auto_full_params = AUTO_FULL_PARAMS
-    args = (spec_or_path, size, witnesses, max_full_params, auto_full_params, onnx_folder)
+    if full_size_witnesses is None:
+        full_size_witnesses = witnesses
+    args = (spec_or_path, size, witnesses, max_full_params, auto_full_params, onnx_folder,
+            full_size_witnesses)
     if _missing("torch") is None:
         with _one_thread():
             return _check(*args)
@@ -537,7 +542,7 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
 
 
 def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
-           onnx_folder) -> CheckResult:
+           onnx_folder, full_size_witnesses) -> CheckResult:
     from ..analytic import load_spec
 
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
@@ -580,7 +585,7 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
         for w, runner in (("torch", lambda s, z: run_torch(s, z, builds)),
                           ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
                                                              cpu=False))):
-            if w not in witnesses:
+            if w not in witnesses or w not in full_size_witnesses:
                 continue
             run = runner(spec, "full")
             full_runs[w] = run

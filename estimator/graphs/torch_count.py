@@ -788,7 +788,9 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
                 mapping[pname] = memo[id(t)]
         import contextlib
 
-        recurrent = _make_recurrent_mode(torch)(counter) if novalues else \
+        # the function mode sees every torch call: installed only where a recurrent module is
+        recurrent = _make_recurrent_mode(torch)(counter) if novalues and any(
+            isinstance(m, torch.nn.RNNBase) for m in modules.values()) else \
             contextlib.nullcontext()
         with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter, recurrent:
             output = torch.func.functional_call(model, mapping, args, kwargs,
