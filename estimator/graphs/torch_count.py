@@ -355,10 +355,24 @@ def _make_counter(torch):
             self.unknown: dict[str, int] = defaultdict(int)
             self.by_op: dict[str, int] = defaultdict(int)
 
+        #: on the meta device, (op, argument shapes/strides/dtypes and values) -> the
+        #: output's metadata: identical calls (the copies of a repeated block) run torch's
+        #: meta kernel, mostly Python reference code, once; None off meta
+        cache: dict | None = None
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             refuse_value_reads(func, args, torch)
-            out = func(*args, **kwargs)
+            key = _cache_key(func, args, kwargs, torch) if self.cache is not None else None
+            hit = self.cache.get(key) if key is not None else None
+            if hit is not None:
+                out = _from_meta_spec(hit, torch)
+            else:
+                out = func(*args, **kwargs)
+                if key is not None:
+                    spec = _meta_spec(out, torch)
+                    if spec is not None:
+                        self.cache[key] = spec
             cls, mm, oth = torch_ops.classify(func)
             if cls == "free":
                 return out
@@ -387,6 +401,72 @@ def _make_counter(torch):
                     self.other[p] += o
 
     return Counter
+
+
+_CACHEABLE: dict = {}
+
+
+def _cacheable(func) -> bool:
+    """An op whose output is a fresh tensor made from its inputs' metadata alone: no
+    mutation, no output aliasing an input (views, in-place and out= forms excluded)."""
+    hit = _CACHEABLE.get(func)
+    if hit is None:
+        schema = getattr(func, "_schema", None)
+        hit = schema is not None and not schema.is_mutable and not any(
+            r.alias_info is not None for r in schema.returns) and not getattr(
+            func, "is_view", False)
+        _CACHEABLE[func] = hit
+    return hit
+
+
+_PLAIN = (int, float, bool, str, type(None))
+
+
+def _arg_key(a, torch):
+    if isinstance(a, torch.Tensor):
+        if a.device.type != "meta" or type(a) is not torch.Tensor and \
+                not isinstance(a, torch.nn.Parameter):
+            raise TypeError
+        return ("T", tuple(a.shape), a.stride(), a.dtype, a.storage_offset())
+    if isinstance(a, _PLAIN):
+        return (type(a), a)
+    if isinstance(a, (torch.dtype, torch.device, torch.layout, torch.memory_format)):
+        return a
+    if isinstance(a, (list, tuple)):
+        return tuple(_arg_key(x, torch) for x in a)
+    raise TypeError  # SymInt, a Python object...: not cached
+
+
+def _cache_key(func, args, kwargs, torch):
+    if not _cacheable(func):
+        return None
+    if not any(isinstance(a, torch.Tensor) for a in args):
+        return None  # factories and ops on lists of tensors: not cached
+    try:
+        return (func, _arg_key(args, torch), _arg_key(tuple(sorted(kwargs.items())), torch))
+    except TypeError:
+        return None
+
+
+def _meta_spec(out, torch):
+    if isinstance(out, torch.Tensor):
+        if out.device.type != "meta" or type(out) is not torch.Tensor:
+            return None
+        return ("T", tuple(out.shape), out.stride(), out.dtype)
+    if isinstance(out, (list, tuple)):
+        parts = tuple(_meta_spec(o, torch) if o is not None else ("N",) for o in out)
+        return None if any(p is None for p in parts) else (type(out), parts)
+    return None
+
+
+def _from_meta_spec(spec, torch):
+    if spec[0] == "T":
+        return torch.empty_strided(spec[1], spec[2], dtype=spec[3], device="meta")
+    if spec[0] == "N":
+        return None
+    kind, parts = spec
+    items = [_from_meta_spec(p, torch) for p in parts]
+    return items if kind is list else tuple(items)
 
 
 def _make_recurrent_mode(torch):
@@ -691,6 +771,8 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
     inputs_at: dict[str, Any] = {}  # path -> the call's inputs while the module runs
     out_shapes: dict[str, tuple] = {}
     counter = _make_counter(torch)(stack)
+    if engine == "meta":
+        counter.cache = {}
     handles = []
     saved = _snapshot_modules(modules)
     restore = []  # callables undone in reverse order
