@@ -12,12 +12,19 @@ ARCH = Path(__file__).resolve().parent.parent / "archspecs"
 
 
 def catalog_entries() -> list[tuple[Path, str | None]]:
-    return [(p, None) for p in sorted(ARCH.glob("*.yaml"))]
+    try:
+        # the catalog's own enumeration: a size family gives one ref per variant
+        from estimator.curation.catalog import spec_refs
+    except ImportError:  # a tree without the family syntax: one entry per file
+        return [(p, None) for p in sorted(ARCH.glob("*.yaml"))]
+    return sorted(((r.path, r.variant) for r in spec_refs([ARCH])),
+                  key=lambda e: (e[0].name, e[1] or ""))
 
 
 def entry_id(entry) -> str:
+    """'alexnet' for a plain spec, 'bert#BERT base' for a family's variant."""
     path, variant = entry
-    return path.stem if variant is None else f"{path.stem}[{variant}]"
+    return path.stem if variant is None else f"{path.stem}#{variant}"
 
 
 def load_entry(entry, **kw):
