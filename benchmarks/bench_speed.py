@@ -113,7 +113,7 @@ def main() -> None:
              "Command: `python benchmarks/bench_speed.py --before /tmp/base --markdown "
              "benchmarks/RESULTS-speed.md` (before = the tree at the commit before issue 21's "
              "changes, `git archive 55f385c`).  ",
-             environment() + f" Load average {la0:.1f} at the start, {la1:.1f} at the end "
+             environment().split(", load average")[0] + f". Load average {la0:.1f} at the start, {la1:.1f} at the end "
              "(2 cores shared with seven other engineers' work). CPU = user + system seconds of "
              "the whole process (start-up included), median of "
              f"{args.repeat} for the cheap jobs, one run for the checks; both trees measured "
