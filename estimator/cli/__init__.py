@@ -52,6 +52,10 @@ def _load(commands=None) -> None:
     words = COMMANDS if commands is None else commands
     for module in dict.fromkeys(COMMANDS[w] for w in words if w in COMMANDS):
         importlib.import_module(f"{__name__}.{module}")
+    # --help lists the commands in table order, whichever module was imported first
+    order = {w: i for i, w in enumerate(COMMANDS)}
+    app.registered_commands.sort(key=lambda c: order.get(
+        c.name or c.callback.__name__.replace("_", "-"), len(order)))
 
 
 def _command_names() -> set[str]:
