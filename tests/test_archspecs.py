@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from catalog_entries import CATALOG, entry_id, load_entry
 from estimator.analytic import analyze, compare_published, load_spec
-from estimator.curation.catalog import spec_refs
 
 ARCH = Path(__file__).resolve().parent.parent / "archspecs"
-# one id per system: 'alexnet.yaml', or 'bert.yaml#BERT base' for each variant of a size family
-REFS = {r.label: r for r in spec_refs([ARCH])}
-SPECS = sorted(REFS)
-
-
-def load(name, overrides=None):
-    r = REFS[name]
-    return load_spec(r.path, overrides=overrides, variant=r.variant)
 
 
 def count(name, **kw):
@@ -135,9 +127,10 @@ def test_published_comparison_is_reported():
     assert rows["params"]["exact"] is True
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_every_spec_has_citation_and_published_figures(name):
-    spec = load(name)
+@pytest.mark.parametrize("entry", CATALOG, ids=entry_id)
+def test_every_spec_has_citation_and_published_figures(entry):
+    spec = load_entry(entry)
+    name = entry_id(entry)
     assert spec.citation and spec.year and spec.domain and spec.url
     # a source that publishes no figure says so (`unpublished:`), it is never made up
     assert spec.published or spec.provenance.get("unpublished"), f"{name} has no published block"
@@ -145,11 +138,11 @@ def test_every_spec_has_citation_and_published_figures(name):
     assert spec.reduced, f"{name} has no reduced block"
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_reduced_keeps_structure(name):
+@pytest.mark.parametrize("entry", CATALOG, ids=entry_id)
+def test_reduced_keeps_structure(entry):
     """The reduced variant has the same layer paths and kinds, only smaller."""
-    spec = load(name)
-    full, small = analyze(spec), analyze(load(name, overrides=spec.reduced))
+    spec = load_entry(entry)
+    full, small = analyze(spec), analyze(load_entry(entry, overrides=spec.reduced))
     assert small.params < full.params
     def top(r):  # top-level paths and kinds, repeat counts aside
         return [(row.path, row.kind.split(" x")[0]) for row in r.layers if row.depth == 1]
@@ -166,12 +159,17 @@ def test_causal_half_is_explicit():
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", SPECS)
-def test_spec_matches_torch_build(name):
+@pytest.mark.parametrize("size", ["reduced", pytest.param("full", marks=pytest.mark.full_size)])
+@pytest.mark.parametrize("entry", CATALOG, ids=entry_id)
+def test_spec_matches_torch_build(entry, size):
     """analytic params == the built module's unique parameters (same names), exactly;
-    analytic forward FLOPs == FlopCounterMode on the meta-device module, exactly."""
+    analytic forward FLOPs == raw FlopCounterMode on the meta-device module, exactly. At the
+    reduced size by default; whole with -m full_size (test_crosscheck.py checks every entry
+    whole on meta with the torch witness in the default suite)."""
     pytest.importorskip("torch")
     from torchcheck import assert_spec_matches_torch
 
-    spec = load(name)
+    spec = load_entry(entry)
+    if size == "reduced":
+        spec = load_entry(entry, overrides=spec.reduced)
     assert_spec_matches_torch(spec, analyze(spec))

@@ -81,8 +81,8 @@ def test_check_reduced_size_is_stated(spec, cli, monkeypatch):
 def test_check_disagreement_exits_1(spec, cli, monkeypatch):
     real = crosscheck.run_torch
 
-    def lying_torch(s, size):
-        run_ = real(s, size)
+    def lying_torch(s, size, *shared):
+        run_ = real(s, size, *shared)
         r = run_.result
         r.total = Count(r.total.params + 1, r.total.active_params, r.total.forward_flops)
         return run_

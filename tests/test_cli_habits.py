@@ -91,7 +91,8 @@ def test_an_error_caused_by_an_override_names_it(cli):
 
 def test_check_takes_set(cli):
     pytest.importorskip("torch")
-    code, out, err = cli("check", ALEXNET, "--set", "classes=10", "--only", "torch", "--json")
+    code, out, err = cli("check", ALEXNET, "--set", "classes=10", "--only", "torch", "--json",
+                         "--size", "full")
     d = json.loads(out)
     # the last layer 4096 -> 10 instead of 1000: 60,965,224 - 4,096*990 - 990 = 56,909,194,
     # and the torch build of the modified spec agrees

@@ -459,3 +459,44 @@ def test_module_inputs_are_not_walked_on_every_call():
     m.blocks[3].l = nn.Linear(5, 4)
     with pytest.raises(ModelError, match=r"module 'blocks.3.l' .* input shapes \(1, 4\)"):
         count(m, (1, 4))
+
+
+@pytest.mark.parametrize("cls,kw,flops,other", [
+    # B*T = 2*5 = 10 rows, H = 16, I = 8. forward 2*rows*(numel(w_ih) + numel(w_hh) [+ w_hr]);
+    # other per row and unit: LSTM 13H, GRU 10H, RNN 2H, + 2*G*H with biases
+    (nn.LSTM, {}, 2 * 10 * 64 * (8 + 16), 10 * (13 * 16 + 2 * 64)),              # 30,720 / 3,360
+    (nn.LSTM, {"bias": False}, 2 * 10 * 64 * (8 + 16), 10 * 13 * 16),            # 30,720 / 2,080
+    # projection P = 4: w_ih 64x8, w_hh 64x4, w_hr 4x16 -> 2*10*(512 + 256 + 64) = 16,640
+    (nn.LSTM, {"proj_size": 4}, 2 * 10 * (512 + 256 + 64), 10 * (13 * 16 + 2 * 64)),
+    # 2 layers x 2 directions: layer 1 w_ih 64x8, layer 2 w_ih 64x32; w_hh 64x16 each
+    (nn.LSTM, {"num_layers": 2, "bidirectional": True},
+     2 * 10 * 2 * (64 * 8 + 64 * 16 + 64 * 32 + 64 * 16), 4 * 10 * (13 * 16 + 2 * 64)),
+    (nn.GRU, {}, 2 * 10 * 48 * (8 + 16), 10 * (10 * 16 + 2 * 48)),               # 23,040 / 2,560
+    (nn.RNN, {"nonlinearity": "relu"}, 2 * 10 * 16 * (8 + 16), 10 * (2 * 16 + 2 * 16)),
+])
+def test_recurrent_ops_counted_at_the_op_on_meta(cls, kw, flops, other):
+    # on meta, aten.lstm/gru/rnn_* are counted by formula (torch_ops.recurrent), not through
+    # ATen's per-step decomposition; the figures are the decomposed cells' (mkldnn on CPU
+    # gives the same forward FLOPs)
+    m = cls(8, 16, batch_first=True, **kw)
+    r = count(m, (2, 5, 8))
+    assert (r.forward_flops, r.total.other_flops) == (flops, other)
+    assert r.extra["flops_by_op"] == {f"aten.{ {nn.LSTM: 'lstm', nn.GRU: 'gru'}.get(cls, 'rnn_relu')}": flops}
+    assert r.output_shape == (2, 5, (kw.get("proj_size") or 16) * (2 if kw.get("bidirectional") else 1))
+    assert count(m, torch.randn(2, 5, 8), device="real").forward_flops == flops
+
+
+def test_packed_sequence_counts_its_rows():
+    # lengths 5 and 3: 8 rows; GRU 2*8*48*(8 + 16) = 18,432; other 8*(10*16 + 2*48) = 2,048
+    class Packed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(8, 16, batch_first=True)
+
+        def forward(self, x):
+            p = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([5, 3]), batch_first=True)
+            return self.rnn(p)[0].data
+
+    for device in ("meta", "real"):
+        r = count(Packed(), torch.randn(2, 5, 8), device=device)
+        assert (r.forward_flops, r.total.other_flops, r.output_shape) == (18_432, 2_048, (8, 16))

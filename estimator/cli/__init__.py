@@ -13,19 +13,53 @@ import sys
 # The command line validates its own specs and has no use for pydantic plugins (observability
 # hooks found through package entry points): not scanning for them saves start-up time.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+if os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__" and \
+        "pydantic.plugin._loader" not in sys.modules:
+    # pydantic checks that variable only after importing its plugin loader, which imports
+    # importlib.metadata (about 15 ms of start-up) to scan entry points: with every plugin
+    # disabled, the loader's one function has one answer, no plugins
+    import types
+
+    _loader = types.ModuleType("pydantic.plugin._loader")
+    _loader.get_plugins = lambda: ()
+    sys.modules["pydantic.plugin._loader"] = _loader
+
+import importlib
 
 import typer
 
 from ..errors import PCError
-# each module registers its commands; the import order is the order `paramcount --help` lists them
-from . import spec, catalog, curation, trends, graphs, costs, budget  # noqa: F401,I001
 from .common import app, tidy_help
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "COMMANDS"]
+
+# Each command -> the module of estimator.cli that registers it. `paramcount WORD` imports
+# only WORD's module (start-up: the others' imports cost more than the command itself);
+# `paramcount --help` imports them all, and lists the commands in this order. A new command
+# is one line here.
+COMMANDS = {
+    "count": "spec", "kinds": "spec", "schema": "spec",
+    "catalog": "catalog",
+    "verify": "curation", "trends": "trends",
+    "model": "graphs", "check": "graphs", "export": "graphs", "onnx": "graphs",
+    "hardware": "costs", "compute": "costs", "train": "costs",
+    "memory": "budget", "infer": "budget", "plan": "budget",
+}
+
+
+def _load(commands=None) -> None:
+    """Import the modules registering ``commands`` (all of them when None), in table order."""
+    words = COMMANDS if commands is None else commands
+    for module in dict.fromkeys(COMMANDS[w] for w in words if w in COMMANDS):
+        importlib.import_module(f"{__name__}.{module}")
+    # --help lists the commands in table order, whichever module was imported first
+    order = {w: i for i, w in enumerate(COMMANDS)}
+    app.registered_commands.sort(key=lambda c: order.get(
+        c.name or c.callback.__name__.replace("_", "-"), len(order)))
 
 
 def _command_names() -> set[str]:
-    names = set()
+    names = set(COMMANDS)
     for cmd in app.registered_commands:
         names.add(cmd.name or cmd.callback.__name__.replace("_", "-"))
     return names
@@ -53,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                              f"(did you mean `{typo}`?)\n")
             sys.exit(2)
         args.insert(0, "onnx" if args[0].lower().endswith(".onnx") else "count")
+    _load([args[0]] if args[0] in COMMANDS else None)   # an option (--help): every command
     try:
         command = typer.main.get_command(app)
         tidy_help(command)

@@ -179,7 +179,10 @@ def check_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
     depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Show layers down to depth N."),
     size: str = typer.Option("auto", "--size",
-                             help="auto (reduced above 100M parameters), full or reduced."),
+                             help="auto (the spec's reduced: size above 1M parameters, torch "
+                                  "and fvcore also whole on meta), full or reduced."),
+    full_size: bool = typer.Option(False, "--full-size",
+                                   help="Every witness at full size (same as --size full)."),
     only: Optional[str] = typer.Option(None, "--only",
                                        help="Comma-separated witnesses: torch,onnx,fvcore."),
     set_vars: List[str] = typer.Option([], "--set", help="Override a spec variable: NAME=EXPR."),
@@ -192,6 +195,10 @@ def check_cmd(
 
     if size not in ("auto", "full", "reduced"):
         raise InputError(f"--size {size!r}: expected auto, full or reduced")
+    if full_size:
+        if size == "reduced":
+            raise InputError("--full-size and --size reduced contradict each other")
+        size = "full"
     witnesses = crosscheck.WITNESSES
     if only:
         witnesses = tuple(w.strip() for w in only.split(",") if w.strip())

@@ -55,7 +55,8 @@ def count_cmd(
     depth: Optional[int] = Depth,
     expand: bool = typer.Option(False, "--expand",
                                 help="One row per repeated copy (default: a run of identical "
-                                     "copies is one row, 0-95 (x96))."),
+                                     "copies is one row, 0-95 (x96); in JSON one row with "
+                                     "copies: 96)."),
     causal_half: bool = typer.Option(
         False, "--causal-half",
         help="Count causal attention score/value products as half the full matrix."),
@@ -80,7 +81,7 @@ def count_cmd(
         results = [analytic.analyze(spec, causal="half" if causal_half else "full")
                    for p in specs for spec in load_all(p, overrides, variant)]
         if json_out:
-            data = [report.to_json(r, depth=depth) for r in results]
+            data = [report.to_json(r, depth=depth, expand=expand) for r in results]
             text = None
         elif len(results) == 1:
             text = report.render(results[0], depth=depth, expand=expand)

@@ -25,14 +25,22 @@ Tolerances (the verdict of each cell):
   the ``attn`` module does itself) takes the parent's own remainder when it is the only
   such child; otherwise the cell is ``-`` (not compared; the parent row still is).
 
-Size: a spec is compared at full size when its analytic parameter count is at most
-``max_full_params`` (every witness runs whole). A larger spec is compared layer by layer at
-its ``reduced:`` size (same structure, fewer units: every witness at that size), and the
-torch and fvcore witnesses, which need no real weights on the meta device, are also
-compared with the analytic totals at full size. Each witness records the size it ran at.
+Size (``size="auto"``, the default): a spec with a ``reduced:`` block is compared layer by
+layer at that size (same structure, fewer units: every witness at that size, onnxruntime on
+a small CPU build), and the torch and fvcore witnesses, which need no real weights on the
+meta device, are also compared with the analytic totals at full size. A spec without a
+``reduced:`` block is compared whole when it has at most ``max_full_params`` parameters.
+``size="full"`` runs every witness at full size (real weights on CPU for the ONNX export
+and, where fvcore's trace fails on meta tensors, for fvcore). Each witness records the size
+it ran at.
+
+Each module is built once per size and device and shared by the witnesses that need it
+(:class:`Builds`): the meta-device build by torch and fvcore, the CPU build by the ONNX
+export and fvcore's CPU fallback.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -45,7 +53,12 @@ from ..errors import PCError
 from ..units import si
 
 WITNESSES = ("torch", "onnx", "fvcore")
-MAX_FULL_PARAMS = 100_000_000
+MAX_FULL_PARAMS = 100_000_000   # the ONNX witness exports at most this many parameters whole
+# --size auto: specs up to this size are checked whole by every witness; larger ones with a
+# reduced: block get the table (ONNX export, onnxruntime, fvcore's CPU fallback) at that
+# size, torch and fvcore also whole on the meta device. Full-size CPU builds with real
+# weights are what made a check cost seconds to minutes; --size full asks for them.
+AUTO_FULL_PARAMS = 1_000_000
 
 # Operators a witness may report as skipped -> analytic row kinds whose FLOPs they compute.
 BLIND_KINDS = {
@@ -224,8 +237,25 @@ def _missing(module: str) -> str | None:
         return f"{module} cannot be imported ({install})"
 
 
-def run_torch(spec, size: str) -> WitnessRun:
+class Builds:
+    """Each spec's ``nn.Module``, built once per device and shared by the witnesses (none
+    of them changes it: the counters restore what they touch)."""
+
+    def __init__(self):
+        self._built: dict = {}
+
+    def module(self, spec, device: str):
+        key = (id(spec), device)
+        if key not in self._built:
+            from .torch_build import build_module
+
+            self._built[key] = (spec, build_module(spec, device=device))
+        return self._built[key][1]
+
+
+def run_torch(spec, size: str, builds: Builds | None = None) -> WitnessRun:
     t0 = time.perf_counter()
+    builds = builds or Builds()
     why = _missing("torch")
     if why:
         return WitnessRun("torch", "cannot", size, why)
@@ -234,9 +264,9 @@ def run_torch(spec, size: str) -> WitnessRun:
     except ImportError as exc:
         return WitnessRun("torch", "cannot", size, f"the torch counter is unavailable: {exc}")
     try:
-        from .torch_build import build_module, example_inputs
+        from .torch_build import example_inputs
 
-        model = build_module(spec, device="meta")
+        model = builds.module(spec, "meta")
         res = count_module(model, example_inputs(spec, device="meta"), name=spec.name)
     except Exception as exc:  # a witness that cannot run says why, in its column
         return WitnessRun("torch", "cannot", size, _reason(exc),
@@ -248,19 +278,21 @@ def run_torch(spec, size: str) -> WitnessRun:
 FVCORE_CPU_MAX_PARAMS = 300_000_000   # fvcore falls back to real CPU weights up to this size
 
 
-def run_fvcore(spec, size: str, params: int | None = None) -> WitnessRun:
+def run_fvcore(spec, size: str, params: int | None = None, builds: Builds | None = None,
+               cpu: bool = True) -> WitnessRun:
     """fvcore on the meta-device build; where its trace fails on meta tensors (torch's meta
-    kernels of pooling raise inside ``torch.jit.trace``), on a CPU build with real weights
-    when the model has at most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
+    kernel of convolution raises inside ``torch.jit.trace``), on a CPU build with real
+    weights when ``cpu`` and the model has at most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
     t0 = time.perf_counter()
+    builds = builds or Builds()
     why = _missing("fvcore") or _missing("torch")
     if why:
         return WitnessRun("fvcore", "cannot", size, why)
     from .fvcore_count import count_fvcore
-    from .torch_build import build_module, example_inputs
+    from .torch_build import example_inputs
 
     try:
-        model = build_module(spec, device="meta")
+        model = builds.module(spec, "meta")
         res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
         return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs", res,
                           seconds=time.perf_counter() - t0)
@@ -270,8 +302,13 @@ def run_fvcore(spec, size: str, params: int | None = None) -> WitnessRun:
         return WitnessRun("fvcore", "cannot", size,
                           f"on the meta device: {meta_error}; {params:,} parameters are too "
                           "many to materialise on CPU", seconds=time.perf_counter() - t0)
+    if not cpu:
+        return WitnessRun("fvcore", "cannot", size,
+                          f"on the meta device: {meta_error}; the full-size run on CPU with "
+                          "real weights is opt-in (--size full)",
+                          seconds=time.perf_counter() - t0)
     try:
-        model = build_module(spec, device="cpu")
+        model = builds.module(spec, "cpu")
         res = count_fvcore(model, example_inputs(spec, device="cpu"), name=spec.name)
     except Exception as exc:
         return WitnessRun("fvcore", "cannot", size, _reason(exc),
@@ -281,8 +318,10 @@ def run_fvcore(spec, size: str, params: int | None = None) -> WitnessRun:
                       "1 multiply-add = 2 FLOPs", res, seconds=time.perf_counter() - t0)
 
 
-def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
+def run_onnx(spec, size: str, folder: Path | None = None,
+             builds: Builds | None = None) -> WitnessRun:
     t0 = time.perf_counter()
+    builds = builds or Builds()
     why = _missing("onnx") or _missing("onnxruntime") or _missing("torch")
     if why:
         return WitnessRun("onnx", "cannot", size, why)
@@ -294,7 +333,8 @@ def run_onnx(spec, size: str, folder: Path | None = None) -> WitnessRun:
     with tempfile.TemporaryDirectory(prefix="paramcount-check-", dir=base) as tmp:
         out = Path(folder or tmp) / "model.onnx"
         try:
-            rep = export_spec(spec, out, size="full", max_full_params=10 ** 18)
+            model = builds.module(spec, "cpu")
+            rep = export_spec(spec, out, size="full", max_full_params=10 ** 18, model=model)
         except Exception as exc:
             reason = _reason(exc)
             status = DIFFERS if "does not match the spec's declared output" in reason \
@@ -431,42 +471,87 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
     return cells, total
 
 
-def _sizes(spec, size: str, max_full_params: int):
+def _sizes(spec, size: str, max_full_params: int, auto_full_params: int):
     from ..analytic import analyze, load_spec
 
     full = analyze(spec)
     if size not in ("auto", "full", "reduced"):
         raise ValueError(f"size must be auto, full or reduced, not {size!r}")
     reduced = dict(getattr(spec, "reduced", None) or {})
-    if size == "full" or (size == "auto" and full.params <= max_full_params) or not reduced:
+    limit = min(max_full_params, auto_full_params)
+    if size == "full" or (size == "auto" and full.params <= limit) or not reduced:
         why = ""
         if size != "full" and not reduced and (size == "reduced"
                                                or full.params > max_full_params):
             why = "the spec has no reduced: block"
         return spec, full, full, "full", {}, why
     small = load_spec(spec, overrides=reduced)
-    reason = (f"{full.params:,} parameters is more than the {max_full_params:,} "
-              "that are exported whole" if size == "auto" else "reduced size requested")
+    if size == "reduced":
+        reason = "reduced size requested"
+    elif full.params > max_full_params:
+        reason = (f"{full.params:,} parameters is more than the {max_full_params:,} "
+                  "that are exported whole")
+    else:
+        reason = (f"{full.params:,} parameters is more than the {limit:,} checked whole by "
+                  "default (--size full checks every witness whole)")
     return small, analyze(small), full, "reduced", reduced, reason
 
 
+@contextlib.contextmanager
+def _one_thread():
+    """torch on one intra-op thread while the witnesses run: their CPU work is small
+    (reduced-size builds, tracing), and on a shared machine the second thread's spin-waits
+    cost several times the arithmetic (measured: 200 small convolutions, 0.25 s CPU on two
+    threads against 0.04 s on one)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
-          max_full_params: int | None = None, onnx_folder: Path | None = None
-          ) -> CheckResult:
+          max_full_params: int | None = None, onnx_folder: Path | None = None,
+          auto_full_params: int | None = None, full_size_witnesses=None) -> CheckResult:
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
-    ``size``: "auto" (full up to ``max_full_params``, default :data:`MAX_FULL_PARAMS`,
-    otherwise the spec's ``reduced:`` size), "full" or "reduced"."""
-    from ..analytic import load_spec
-
+    ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
+    above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size
+    on the meta device), "full" or "reduced". ``max_full_params`` (default
+    :data:`MAX_FULL_PARAMS`): the most parameters the ONNX witness exports whole.
+    ``full_size_witnesses``: which of torch and fvcore also run whole on the meta device when
+    the table is at the reduced size (default: those in ``witnesses``)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
+    if auto_full_params is None:
+        auto_full_params = AUTO_FULL_PARAMS
+    if full_size_witnesses is None:
+        full_size_witnesses = witnesses
+    args = (spec_or_path, size, witnesses, max_full_params, auto_full_params, onnx_folder,
+            full_size_witnesses)
+    if _missing("torch") is None:
+        with _one_thread():
+            return _check(*args)
+    return _check(*args)
+
+
+def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
+           onnx_folder, full_size_witnesses) -> CheckResult:
+    from ..analytic import load_spec
+
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
-    table_spec, analytic, full, size_used, overrides, reason = _sizes(spec, size,
-                                                                     max_full_params)
-    runners = {"torch": run_torch,
-               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params),
-               "onnx": lambda s, z: run_onnx(s, z, onnx_folder)}
+    table_spec, analytic, full, size_used, overrides, reason = _sizes(
+        spec, size, max_full_params, auto_full_params)
+    builds = Builds()
+    runners = {"torch": lambda s, z: run_torch(s, z, builds),
+               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds),
+               "onnx": lambda s, z: run_onnx(s, z, onnx_folder, builds)}
     runs: dict[str, WitnessRun] = {}
     for w in WITNESSES:
         if w not in witnesses:
@@ -495,9 +580,12 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     full_cells: dict[str, Cell] = {}
     full_runs: dict[str, WitnessRun] = {}
     if size_used == "reduced":
-        for w, runner in (("torch", run_torch),
-                          ("fvcore", lambda s, z: run_fvcore(s, z, full.params))):
-            if w not in witnesses:
+        # full size on the meta device only (one build shared by torch and fvcore): a CPU
+        # build with real weights at full size is what --size full asks for
+        for w, runner in (("torch", lambda s, z: run_torch(s, z, builds)),
+                          ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
+                                                             cpu=False))):
+            if w not in witnesses or w not in full_size_witnesses:
                 continue
             run = runner(spec, "full")
             full_runs[w] = run

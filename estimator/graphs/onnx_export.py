@@ -295,7 +295,11 @@ def run_onnxruntime(path: Path, feeds: dict) -> list:
     try:
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        opts.intra_op_num_threads = 2
+        # one thread, no spinning: the graphs run here only to prove they run, and idle
+        # worker threads spinning for work cost CPU time on a shared machine
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         wanted = {i.name for i in sess.get_inputs()}   # an input the graph never reads is pruned
         return sess.run(None, {k: v for k, v in feeds.items() if k in wanted})
@@ -306,11 +310,15 @@ def run_onnxruntime(path: Path, feeds: dict) -> list:
 
 def export_spec(spec_or_path, out, *, size: str = "full",
                 max_full_params: int | None = None, max_bytes: int = MAX_BYTES,
-                external_data: bool | None = None, run: bool = True) -> ExportReport:
+                external_data: bool | None = None, run: bool = True,
+                model=None) -> ExportReport:
     """Export a spec (path or loaded spec) to ONNX at ``out``; see the module docstring.
 
     ``external_data`` forces (True) or forbids (False) an external-data file; by default it
-    is used only when the weights exceed ``EXTERNAL_DATA_BYTES``.
+    is used only when the weights exceed ``EXTERNAL_DATA_BYTES``. ``model``: the spec's CPU
+    build at the exported size when the caller has one already (the cross-check shares it
+    with fvcore); its constant-initialised parameters get random values, its forward is
+    left as it was.
     """
     torch = require("torch", "onnx")
     onnx = require("onnx", "onnx")
@@ -333,7 +341,8 @@ def export_spec(spec_or_path, out, *, size: str = "full",
                          f"graph, over the {max_bytes / 1e9:.1f} GB limit; export it at reduced "
                          "size (--size reduced)")
 
-    model = build_module(spec, device="cpu")
+    if model is None:
+        model = build_module(spec, device="cpu")
     model.eval()
     _randomize(model)
     example = example_inputs(spec, device="cpu", batch=1)
@@ -348,7 +357,10 @@ def export_spec(spec_or_path, out, *, size: str = "full",
         tmp_path = Path(tmp) / "raw.onnx"
         n_dead = _expose_dead_ends(model)
         outputs = ["output"] + [f"unused_{i}" for i in range(n_dead)]
-        exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
+        try:
+            exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
+        finally:
+            model.__dict__.pop("forward", None)   # undo _expose_dead_ends
         meta = (("paramcount.buffers", ""),   # filled below
                 ("paramcount.spec", str(name)),
                 ("paramcount.size", size_used),

@@ -339,6 +339,14 @@ def _make_counter(torch):
     from . import torch_ops
 
     class Counter(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            # torch wraps a mode's __torch_dispatch__ in torch._dynamo.disable unless the
+            # mode opts out (torch.utils._python_dispatch.TorchDispatchMode): the wrapper's
+            # first call imports torch._dynamo, about 1 s of CPU, for a counter that never
+            # runs under torch.compile
+            return False
+
         def __init__(self, stack: list[str]):
             super().__init__()
             self.stack = stack
@@ -347,10 +355,24 @@ def _make_counter(torch):
             self.unknown: dict[str, int] = defaultdict(int)
             self.by_op: dict[str, int] = defaultdict(int)
 
+        #: on the meta device, (op, argument shapes/strides/dtypes and values) -> the
+        #: output's metadata: identical calls (the copies of a repeated block) run torch's
+        #: meta kernel, mostly Python reference code, once; None off meta
+        cache: dict | None = None
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             refuse_value_reads(func, args, torch)
-            out = func(*args, **kwargs)
+            key = _cache_key(func, args, kwargs, torch) if self.cache is not None else None
+            hit = self.cache.get(key) if key is not None else None
+            if hit is not None:
+                out = _from_meta_spec(hit, torch)
+            else:
+                out = func(*args, **kwargs)
+                if key is not None:
+                    spec = _meta_spec(out, torch)
+                    if spec is not None:
+                        self.cache[key] = spec
             cls, mm, oth = torch_ops.classify(func)
             if cls == "free":
                 return out
@@ -359,21 +381,129 @@ def _make_counter(torch):
                 return out
             f = mm(args, kwargs, out) if mm is not None else 0
             o = oth(args, kwargs, out) if oth is not None else 0
-            if f or o:
-                if f:
-                    self.by_op[torch_ops.op_name(func)] += f
-                seen = set()
-                for p in self.stack:
-                    if p in seen:
-                        continue
-                    seen.add(p)
-                    if f:
-                        self.flops[p] += f
-                    if o:
-                        self.other[p] += o
+            self.add(torch_ops.op_name(func), f, o)
             return out
 
+        def add(self, op: str, f: int, o: int) -> None:
+            """``f`` matrix and ``o`` other FLOPs of ``op`` to every module on the stack."""
+            if not (f or o):
+                return
+            if f:
+                self.by_op[op] += f
+            seen = set()
+            for p in self.stack:
+                if p in seen:
+                    continue
+                seen.add(p)
+                if f:
+                    self.flops[p] += f
+                if o:
+                    self.other[p] += o
+
     return Counter
+
+
+_CACHEABLE: dict = {}
+
+
+def _cacheable(func) -> bool:
+    """An op whose output is a fresh tensor made from its inputs' metadata alone: no
+    mutation, no output aliasing an input (views, in-place and out= forms excluded)."""
+    hit = _CACHEABLE.get(func)
+    if hit is None:
+        schema = getattr(func, "_schema", None)
+        hit = schema is not None and not schema.is_mutable and not any(
+            r.alias_info is not None for r in schema.returns) and not getattr(
+            func, "is_view", False)
+        _CACHEABLE[func] = hit
+    return hit
+
+
+_PLAIN = (int, float, bool, str, type(None))
+
+
+def _arg_key(a, torch):
+    if isinstance(a, torch.Tensor):
+        if a.device.type != "meta" or type(a) is not torch.Tensor and \
+                not isinstance(a, torch.nn.Parameter):
+            raise TypeError
+        return ("T", tuple(a.shape), a.stride(), a.dtype, a.storage_offset())
+    if isinstance(a, _PLAIN):
+        return (type(a), a)
+    if isinstance(a, (torch.dtype, torch.device, torch.layout, torch.memory_format)):
+        return a
+    if isinstance(a, (list, tuple)):
+        return tuple(_arg_key(x, torch) for x in a)
+    raise TypeError  # SymInt, a Python object...: not cached
+
+
+def _cache_key(func, args, kwargs, torch):
+    if not _cacheable(func):
+        return None
+    if not any(isinstance(a, torch.Tensor) for a in args):
+        return None  # factories and ops on lists of tensors: not cached
+    try:
+        return (func, _arg_key(args, torch), _arg_key(tuple(sorted(kwargs.items())), torch))
+    except TypeError:
+        return None
+
+
+def _meta_spec(out, torch):
+    if isinstance(out, torch.Tensor):
+        if out.device.type != "meta" or type(out) is not torch.Tensor:
+            return None
+        return ("T", tuple(out.shape), out.stride(), out.dtype)
+    if isinstance(out, (list, tuple)):
+        parts = tuple(_meta_spec(o, torch) if o is not None else ("N",) for o in out)
+        return None if any(p is None for p in parts) else (type(out), parts)
+    return None
+
+
+def _from_meta_spec(spec, torch):
+    if spec[0] == "T":
+        return torch.empty_strided(spec[1], spec[2], dtype=spec[3], device="meta")
+    if spec[0] == "N":
+        return None
+    kind, parts = spec
+    items = [_from_meta_spec(p, torch) for p in parts]
+    return items if kind is list else tuple(items)
+
+
+def _make_recurrent_mode(torch):
+    """A ``TorchFunctionMode`` that counts ``torch._VF.lstm`` / ``gru`` / ``rnn_tanh`` /
+    ``rnn_relu`` on meta or fake tensors at the op (:func:`torch_ops.recurrent`) and returns
+    empty outputs of the op's shapes: ATen would decompose each into per-step cells run by
+    torch's Python reference kernels (thousands of dispatched ops for one layer). The
+    counts equal the decomposed cells' exactly. On real tensors the op runs as usual."""
+    from torch.overrides import TorchFunctionMode
+
+    from . import torch_ops
+
+    names = {getattr(torch._VF, n): n for n in torch_ops.GATES if hasattr(torch._VF, n)}
+
+    class Recurrent(TorchFunctionMode):
+        def __init__(self, counter):
+            super().__init__()
+            self.counter = counter
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = names.get(func)
+            x = args[0] if args else None
+            if name is None or kwargs or not isinstance(x, torch.Tensor) or (
+                    x.device.type != "meta" and not _is_fake(x)):
+                return func(*args, **kwargs)
+            f, o, outs = torch_ops.recurrent(name, args, kwargs)
+            self.counter.add(f"aten.{name}", f, o)
+            return outs
+
+    return Recurrent
+
+
+def _is_fake(t) -> bool:
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return isinstance(t, FakeTensor)
 
 
 # ----------------------------------------------------------------------------------------
@@ -649,6 +779,8 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
     inputs_at: dict[str, Any] = {}  # path -> the call's inputs while the module runs
     out_shapes: dict[str, tuple] = {}
     counter = _make_counter(torch)(stack)
+    if engine == "meta":
+        counter.cache = {}
     handles = []
     saved = _snapshot_modules(modules)
     restore = []  # callables undone in reverse order
@@ -746,7 +878,11 @@ def _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch) -> d
                 mapping[pname] = memo[id(t)]
         import contextlib
 
-        with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter:
+        # the function mode sees every torch call: installed only where a recurrent module is
+        recurrent = _make_recurrent_mode(torch)(counter) if novalues and any(
+            isinstance(m, torch.nn.RNNBase) for m in modules.values()) else \
+            contextlib.nullcontext()
+        with torch.no_grad(), (fake_mode or contextlib.nullcontext()), counter, recurrent:
             output = torch.func.functional_call(model, mapping, args, kwargs,
                                                 tie_weights=True, strict=False)
     except BaseException as exc:  # noqa: BLE001 - re-raised by the caller as one clear error

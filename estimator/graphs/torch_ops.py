@@ -8,8 +8,10 @@ and cached:
             convolution and transposed convolution, the SDPA backends) plus the ones PyTorch
             lacks: the CPU flash SDPA kernel, the fused ``_native_multi_head_attention`` fast
             path of eval-mode ``nn.MultiheadAttention`` and grouped GEMM.
-            matmul/einsum/linear/LSTM/GRU/RNN reach the counter already decomposed into
-            mm/addmm/bmm by ATen, so they are counted by those formulas.
+            matmul/einsum/linear reach the counter already decomposed into mm/addmm/bmm by
+            ATen, so they are counted by those formulas. LSTM/GRU/RNN on the meta device are
+            counted at the op (:func:`recurrent`), before ATen decomposes them into
+            thousands of per-step ops run by torch's Python reference kernels.
 ``other``   elementwise and normalisation work, estimated in ``other_flops`` (never folded
             into ``forward_flops``): 1 FLOP per output element for a pointwise op (bias add,
             activation, residual add, dropout scaling), 5 per element for softmax
@@ -124,6 +126,65 @@ if hasattr(aten, "mkldnn_rnn_layer"):
     MATMUL[aten.mkldnn_rnn_layer] = _mkldnn_rnn_layer
 if hasattr(aten, "_grouped_mm"):
     MATMUL[aten._grouped_mm] = _grouped_mm
+
+
+# ----------------------------------------------------------------------------------------
+# recurrent layers at the op: aten.lstm / gru / rnn_tanh / rnn_relu
+# ----------------------------------------------------------------------------------------
+
+GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
+# other_flops per hidden unit per step, as the decomposed cell dispatches them:
+#   LSTM: gate sum ih + hh 4H, sigmoid x3 3H, tanh(g) H, c = f*c + i*g 3H, tanh(c) H,
+#         h = o * tanh(c) H -> 13H;
+#   GRU: r and z: add + sigmoid 4H, n = tanh(i_n + r*h_n) 3H, h = n + z*(h - n) 3H -> 10H;
+#   RNN: add + tanh/relu -> 2H. With biases, each step adds b_ih and b_hh: 2 x G*H more.
+CELL_OTHER = {"lstm": 13, "gru": 10, "rnn_tanh": 2, "rnn_relu": 2}
+
+
+def recurrent(name: str, args, kwargs):
+    """``(forward_flops, other_flops, outputs)`` of ``torch._VF.<name>`` (``lstm``, ``gru``,
+    ``rnn_tanh``, ``rnn_relu``) from shapes alone; outputs are empty tensors shaped as the
+    op's, on the input's device. Both overloads: ``(input, hx, params, has_biases,
+    num_layers, dropout, train, bidirectional, batch_first)`` and the packed-sequence one
+    ``(data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional)``.
+
+    Per layer and direction, every one of the ``rows`` (steps x batch, or the packed data's
+    rows) multiplies its input by w_ih (G*H x I) and the previous hidden state by w_hh
+    (G*H x H, or x P with an LSTM projection, which adds w_hr, P x H):
+    ``forward = 2 * rows * (numel(w_ih) + numel(w_hh) + numel(w_hr))``, the same products
+    ATen's decomposed cell dispatches as addmm/mm. ``other = rows * (CELL_OTHER * H
+    + 2 * G * H if biases)`` per layer and direction."""
+    packed = isinstance(args[1], torch.Tensor) and args[1].dim() == 1 and \
+        not args[1].is_floating_point()
+    x = args[0]
+    if packed:
+        _, _, hx, params, bias, layers, _, _, bidir = args[:9]
+    else:
+        x, hx, params, bias, layers, _, _, bidir, _ = args[:9]
+    dirs = 2 if bidir else 1
+    g = GATES[name]
+    h0 = hx[0] if isinstance(hx, (list, tuple)) else hx        # (D*L, B, H or P)
+    c0 = hx[1] if isinstance(hx, (list, tuple)) and len(hx) > 1 else None
+    out_h = int(h0.shape[-1])
+    hidden = int(c0.shape[-1]) if c0 is not None else out_h
+    proj = name == "lstm" and out_h != hidden
+    per = 2 + (2 if bias else 0) + (1 if proj else 0)
+    if packed:
+        rows = int(x.shape[0])
+    else:
+        rows = int(x.shape[0]) * int(x.shape[1])
+    weights = sum(_numel(p) for i, p in enumerate(params) if i % per in (0, 1)
+                  or (proj and i % per == per - 1))
+    forward = 2 * rows * weights
+    other = rows * layers * dirs * (CELL_OTHER[name] * hidden + (2 * g * hidden if bias else 0))
+    dev, dt = x.device, x.dtype
+    lead = (rows,) if packed else (int(x.shape[0]), int(x.shape[1]))  # batch_first or not
+    out = torch.empty((*lead, dirs * out_h), dtype=dt, device=dev)
+    h_n = torch.empty(tuple(h0.shape), dtype=dt, device=dev)
+    outs = (out, h_n) if c0 is None else (out, h_n, torch.empty(tuple(c0.shape), dtype=dt,
+                                                                 device=dev))
+    return forward, other, outs
 
 
 # ----------------------------------------------------------------------------------------

@@ -291,10 +291,23 @@ def published_rows(result: CountResult) -> list[dict[str, Any]]:
     return compare_published(result)
 
 
-def to_json(result: CountResult, depth: int | None = None) -> dict[str, Any]:
-    d = result.to_dict()
-    if depth is not None:
-        d["layers"] = [r.to_dict() for r in _rows(result, depth)]
+def to_json(result: CountResult, depth: int | None = None, expand: bool = False
+            ) -> dict[str, Any]:
+    """The JSON of ``--json``: ``result.to_dict()`` with ``layers`` as the text table shows
+    them: a run of identical repeat copies is one row carrying ``copies`` (the number of
+    layers it stands for; its figures are per copy, as in the table's ``0-95 (x96)`` row),
+    and its sub-rows carry the same ``copies``. ``expand``: one row per layer, no
+    ``copies``."""
+    rows = result.layers if expand or result.collapsed is None else result.collapsed
+    if rows is result.layers and depth is None:
+        d = result.to_dict()
+    else:
+        layers, result.layers = result.layers, []
+        try:
+            d = result.to_dict()
+        finally:
+            result.layers = layers
+        d["layers"] = [r.to_dict() for r in _rows(result, depth, rows)]
     if "published" in d:
         d["published_check"] = published_rows(result)
     return d

@@ -1,0 +1,167 @@
+"""Issue 21's table, before and after, measured in one run: CPU seconds of whole processes.
+
+Each job is a fresh Python process (start-up included, as a user sees it); its CPU time is
+user + system time from ``getrusage(RUSAGE_CHILDREN)`` of a wrapper process, which does not
+count the time spent waiting for a core on a shared machine (wall time does). Every job runs
+once per tree: the "before" tree (a checkout of the commit before the change) and this one,
+interleaved, so both see the same machine load; the ratios within one run are the comparison.
+
+    git archive <base commit> | tar -x -C /tmp/base      # the tree before the change
+    python benchmarks/bench_speed.py --before /tmp/base --markdown benchmarks/RESULTS-speed.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import environment, write_results  # noqa: E402
+
+_MEASURE = """
+import resource, subprocess, sys, json
+cmd, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": p.returncode, "cpu": r.ru_utime + r.ru_stime, "kb": r.ru_maxrss,
+                  "out": p.stdout[-2000:], "err": p.stderr[-300:]}))
+"""
+
+# count(model) of a 2-layer LSTM 256 -> 512 on T = 100 steps (batch 1): the call's CPU time,
+# first call (lazy imports and caches included) and a repeat, beside raw FlopCounterMode
+_LSTM = """
+import json, time, torch
+from torch.utils.flop_counter import FlopCounterMode
+from estimator import count
+m = torch.nn.LSTM(256, 512, num_layers=2)
+x = torch.randn(100, 1, 256)
+t = time.process_time(); r = count(m, x); first = time.process_time() - t
+t = time.process_time(); r = count(m, x); again = time.process_time() - t
+def fcm():
+    with FlopCounterMode(display=False) as f:
+        m(x)
+    return f.get_total_flops()
+t = time.process_time(); fcm(); f_first = time.process_time() - t
+t = time.process_time(); ff = fcm(); f_again = time.process_time() - t
+print(json.dumps({"first": first, "again": again, "fcm_first": f_first, "fcm_again": f_again,
+                  "flops": r.forward_flops, "fcm_flops": ff}))
+"""
+
+
+def measure(cmd: list[str], tree: Path, repeat: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(tree)
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", _MEASURE, json.dumps(cmd), json.dumps(env)],
+                             capture_output=True, text=True, check=True, cwd=tree).stdout
+        runs.append(json.loads(out))
+    cpu = statistics.median(r["cpu"] for r in runs)
+    return {"cpu": cpu, "kb": max(r["kb"] for r in runs), "rc": runs[-1]["rc"],
+            "out": runs[-1]["out"], "err": runs[-1]["err"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", type=Path, required=True, help="the tree before the change")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap job (median)")
+    ap.add_argument("--markdown", type=Path)
+    args = ap.parse_args()
+    trees = {"before": args.before.resolve(), "after": ROOT}
+    py = sys.executable
+    la0 = os.getloadavg()[0]
+    cheap = args.repeat
+    jobs = [
+        ("import torch", [py, "-c", "import torch"], cheap),
+        ("paramcount archspecs/alexnet.yaml", [py, "-m", "estimator", "archspecs/alexnet.yaml"],
+         cheap),
+        ("paramcount archspecs/alexnet.yaml --json",
+         [py, "-m", "estimator", "archspecs/alexnet.yaml", "--json"], cheap),
+        ("paramcount archspecs/gpt3-175b.yaml --set layers=7000 --json",
+         [py, "-m", "estimator", "archspecs/gpt3-175b.yaml", "--set", "layers=7000", "--json"],
+         cheap),
+        ("paramcount check archspecs/resnet50.yaml",
+         [py, "-m", "estimator", "check", "archspecs/resnet50.yaml"], 1),
+        ("paramcount check archspecs/resnet-152.yaml",
+         [py, "-m", "estimator", "check", "archspecs/resnet-152.yaml"], 1),
+        ("paramcount check archspecs/gpt2.yaml",
+         [py, "-m", "estimator", "check", "archspecs/gpt2.yaml"], 1),
+        ("paramcount check archspecs/lstm-seq2seq.yaml",
+         [py, "-m", "estimator", "check", "archspecs/lstm-seq2seq.yaml"], 1),
+        ("count(model): 2-layer LSTM 256->512, T=100", [py, "-c", _LSTM], 1),
+    ]
+    res: dict[str, dict[str, dict]] = {}
+    for name, cmd, rep in jobs:
+        res[name] = {}
+        for label, tree in trees.items():
+            if rep > 1:
+                measure(cmd, tree, 1)   # warm-up: bytecode caches, the file cache
+            res[name][label] = measure(cmd, tree, rep)
+            sys.stderr.write(f"{name} [{label}]: {res[name][label]['cpu']:.2f} s CPU\n")
+    la1 = os.getloadavg()[0]
+
+    def cpu(name, label):
+        return res[name][label]["cpu"]
+
+    torch_cpu = {k: cpu("import torch", k) for k in trees}
+    lines = ["# Issue 21: the witnesses, start-up and JSON, before and after", "",
+             "Command: `python benchmarks/bench_speed.py --before /tmp/base --markdown "
+             "benchmarks/RESULTS-speed.md` (before = the tree at the commit before issue 21's "
+             "changes, `git archive 55f385c`).  ",
+             environment().split(", load average")[0] + f". Load average {la0:.1f} at the start, {la1:.1f} at the end "
+             "(2 cores shared with seven other engineers' work). CPU = user + system seconds of "
+             "the whole process (start-up included), median of "
+             f"{args.repeat} for the cheap jobs, one run for the checks; both trees measured "
+             "interleaved in this one run.", "",
+             "| job | CPU before (s) | CPU after (s) | after / before | before / import torch "
+             "| after / import torch | peak MiB before | peak MiB after |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, _, _ in jobs:
+        b, a = res[name]["before"], res[name]["after"]
+        bad = [k for k in trees if res[name][k]["rc"] not in (0,)]
+        flag = f" (exit {', '.join(str(res[name][k]['rc']) for k in bad)})" if bad else ""
+        lines.append(f"| {name}{flag} | {b['cpu']:.2f} | {a['cpu']:.2f} | "
+                     f"{a['cpu'] / b['cpu']:.2f} | {b['cpu'] / torch_cpu['before']:.3f} | "
+                     f"{a['cpu'] / torch_cpu['after']:.3f} | {b['kb'] / 1024:.0f} | "
+                     f"{a['kb'] / 1024:.0f} |")
+    js = "paramcount archspecs/alexnet.yaml --json"
+    big = "paramcount archspecs/gpt3-175b.yaml --set layers=7000 --json"
+    lines += ["", "Ratios the issue asks about (same run):", ""]
+    for k in trees:
+        lines.append(f"- {k}: layers=7000 `--json` / AlexNet `--json` = "
+                     f"{cpu(big, k) / cpu(js, k):.2f} (goal at most 2); start-up "
+                     f"`paramcount archspecs/alexnet.yaml` / `import torch` = "
+                     f"{cpu('paramcount archspecs/alexnet.yaml', k) / torch_cpu[k]:.3f} "
+                     "(goal 0.10); `check resnet50` / `import torch` = "
+                     f"{cpu('paramcount check archspecs/resnet50.yaml', k) / torch_cpu[k]:.2f}, "
+                     "`check resnet-152` / `import torch` = "
+                     f"{cpu('paramcount check archspecs/resnet-152.yaml', k) / torch_cpu[k]:.2f} "
+                     "(goal at most 2)")
+    lstm = {}
+    for k in trees:
+        try:
+            lstm[k] = json.loads(res["count(model): 2-layer LSTM 256->512, T=100"][k]["out"]
+                                 .strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            lstm[k] = None
+    for k, d in lstm.items():
+        if d:
+            lines.append(f"- {k}: LSTM `count(model)` {d['first']:.3f} s CPU first call, "
+                         f"{d['again']:.4f} s repeat ({d['flops']:,} FLOPs); raw "
+                         f"FlopCounterMode on the same model {d['fcm_first']:.3f} s first, "
+                         f"{d['fcm_again']:.3f} s repeat ({d['fcm_flops']:,} FLOPs: it has "
+                         "no formula for the CPU LSTM kernel); count / FlopCounterMode = "
+                         f"{d['first'] / d['fcm_first']:.2f} first, "
+                         f"{d['again'] / d['fcm_again']:.3f} repeat (goal at most 1.0)")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_results(args.markdown, text, [], allow_partial=True)
+
+
+if __name__ == "__main__":
+    main()

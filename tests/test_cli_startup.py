@@ -1,0 +1,37 @@
+"""Start-up: `paramcount WORD` imports only WORD's command module (estimator.cli.COMMANDS),
+`paramcount --help` still lists every command, and no pydantic plugin scan happens."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_registered_command_is_in_the_table(cli):
+    from estimator.cli import COMMANDS, _load, app
+
+    _load()
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    # a command registered but missing from COMMANDS would be reachable only by luck
+    assert names == set(COMMANDS)
+    code, out, _ = cli("--help")
+    assert code == 0
+    listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed == list(COMMANDS)
+
+
+def test_a_spec_count_imports_only_its_command():
+    code = ("import sys; from estimator.cli import main\n"
+            "try:\n    main([sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "mods = sorted(m for m in sys.modules if m.startswith('estimator.cli.') or "
+            "m in ('pydantic.plugin._loader', 'importlib.metadata', 'torch'))\n"
+            "sys.stderr.write(repr([m for m in mods if m != 'pydantic.plugin._loader' or "
+            "hasattr(sys.modules[m], '__file__')]))")
+    p = subprocess.run([sys.executable, "-c", code, str(ROOT / "archspecs" / "alexnet.yaml")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    # the count command's module and the shared helpers, no other command, no plugin scan
+    # (pydantic's loader is the no-plugins stand-in, which has no __file__), no torch
+    assert ast.literal_eval(p.stderr.strip().splitlines()[-1]) == ["estimator.cli.common", "estimator.cli.spec"]
