@@ -63,6 +63,7 @@ def main(argv=None) -> None:
     ap.add_argument("--markdown", type=Path, help="write the results file here")
     args = ap.parse_args(argv)
     pc = [sys.executable, "-m", "estimator"]
+    env_line = environment()  # the machine and its load when the runs start
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "catalog"
         big.mkdir()
@@ -102,7 +103,7 @@ def main(argv=None) -> None:
              "median CPU (user + system) of %d runs. The large catalog is a temporary folder "
              "holding %d copies of every archspec." % (args.copies, args.repeat, args.repeat,
                                                         args.copies), "",
-             environment(), "",
+             env_line, "",
              "| job | CPU (s) | output (bytes) |", "|---|---:|---:|"]
     lines += [f"| {r['job']} | {r['cpu']:.3f} | {r['out']:,} |" for r in rows]
     if page is not None:

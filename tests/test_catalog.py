@@ -287,3 +287,37 @@ def test_training_compute_where_the_sources_give_inputs():
     # Turing-NLG: 256 V100s, but no time: the hardware method has nothing to multiply
     t = cat.lookup("Turing-NLG", ENTRIES).training
     assert (t["chips"], t["hardware"]) == (256, "V100") and "days" not in t
+
+
+def test_a_filtered_listing_counts_only_what_it_shows(tmp_path, monkeypatch):
+    """Filters are applied to the headers first (catalog.listed), so only the chosen systems
+    are counted, and the choice is the one select() makes on counted entries."""
+    for f in ("alexnet.yaml", "bert.yaml", "gpt2.yaml"):
+        (tmp_path / f).write_text((ARCH / f).read_text())
+    (tmp_path / "bert.yaml").write_text((ARCH / "bert.yaml").read_text()
+                                        .replace("year: 2018", "year: '2018'"))
+    counted = []
+    real = cat.make_entry
+    monkeypatch.setattr(cat, "make_entry", lambda p, v=None: counted.append((p.name, v))
+                        or real(p, v))
+    got = cat.load_catalog([tmp_path], query="bert large")
+    assert [e.name for e in got] == ["BERT large"] and counted == [("bert.yaml", "BERT large")]
+    counted.clear()
+    got = cat.load_catalog([tmp_path], domain="language", since=2018, until=2018)
+    assert [e.name for e in got] == ["BERT base", "BERT large"]     # year '2018' read as 2018
+    assert counted == [("bert.yaml", "BERT base"), ("bert.yaml", "BERT large")]
+    every = cat.load_catalog([tmp_path])
+    for kw in ({"query": "gpt"}, {"domain": "vision"}, {"since": 2019}, {"until": 2012}):
+        assert sorted(e.name for e in cat.load_catalog([tmp_path], **kw)) == \
+            sorted(e.name for e in cat.select(every, **kw)) != [], kw
+
+
+def test_cli_catalog_name_resolves_as_verify_does(cli):
+    """'GPT-2' is the paper's name of the 1.5B model (an alias of gpt2-xl.yaml; it also wins
+    over the file stem gpt2 of GPT-2 small); a file stem names a plain spec no name claims:
+    `catalog NAME` shows the system `verify` would check."""
+    for name, want in (("GPT-2", "GPT-2 1.5B"), ("lstm-seq2seq", "Seq2seq LSTM (one model)"),
+                       ("Llama 2-7B", "Llama 2 7B"), ("Switch", "Switch-C")):
+        code, out, _ = cli("catalog", name)
+        assert code == 0 and out.splitlines()[0].startswith(want + "  ("), name
+        assert cat.find_spec(name) == cat.lookup(name).ref

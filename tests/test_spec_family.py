@@ -148,6 +148,8 @@ def test_family_marker_without_variants_and_an_empty_table(tmp_path):
         load_specs(toy(tmp_path, "family: true\n" + plain))
     with pytest.raises(SpecError, match="variants is empty"):
         load_specs(toy(tmp_path, TOY.split("variants:")[0] + "variants: []\n"))
+    with pytest.raises(SpecError, match="needs a list of variants"):
+        load_specs(toy(tmp_path, TOY.split("variants:")[0] + "variants:\n"))
     assert analyze(load_spec(toy(tmp_path, plain))).params == 70       # a plain spec
 
 
@@ -188,7 +190,13 @@ def test_catalog_detail_names_file_and_variant(cli):
     code, out, _ = cli("catalog", "BERT base")
     assert code == 0
     assert out.splitlines()[0] == "BERT base  (bert.yaml, variant 'BERT base' of the BERT family)"
-    code, out, _ = cli("catalog", "bert", "--csv")
+    code, out, _ = cli("catalog", BERT, "--csv")                # the file: both variants
+    assert code == 0 and out.count("bert.yaml,BERT ") == 2
+    # 'BERT' is an alias of BERT large (as curators use it): the name resolves to that system,
+    # as verify resolves it; a part of a name ('ber') lists every system it is part of
+    code, out, _ = cli("catalog", "BERT")
+    assert code == 0 and out.startswith("BERT large  (bert.yaml")
+    code, out, _ = cli("catalog", "ber", "--csv")
     assert code == 0 and out.count("bert.yaml,BERT ") == 2
 
 
@@ -224,3 +232,12 @@ def test_a_variant_named_in_the_path_reaches_every_command(cli, tmp_path):
     odd = tmp_path / "toy#1.yaml"
     odd.write_text(TOY)
     assert [s.name for s in load_specs(odd)] == ["Toy small", "Toy big"]
+
+
+def test_compute_optimal_comparison_takes_a_variant():
+    """`paramcount budget --system` (curation.systems.system_of) resolves variants by name,
+    alias or path: N = BERT large's 335,141,888 active parameters, D its 42,598,400,000 tokens."""
+    from estimator.curation.systems import system_of
+
+    want = {"name": "BERT large", "params": 335_141_888, "tokens": 42_598_400_000}
+    assert system_of("BERT-Large") == system_of(f"{BERT}#BERT large") == want

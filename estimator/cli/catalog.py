@@ -13,7 +13,9 @@ from .common import _fail, _out, _print_json, app
 def catalog_cmd(
     items: List[str] = typer.Argument(
         None, help="Spec files or folders to catalog instead of archspecs/, and/or a name or "
-                   "alias to look for (any part of it: 'llama', 'GPT-3 175B (davinci)')."),
+                   "alias to look for: one that names a system exactly (as verify resolves "
+                   "it: 'GPT-3 175B (davinci)', 'Llama 2-7B') shows that system, any other "
+                   "part of a name lists the systems it is part of ('llama')."),
     domain: Optional[str] = typer.Option(None, "--domain", help="vision, language, speech, "
                                          "multimodal, games or recommendation."),
     since: Optional[int] = typer.Option(None, "--since", help="Published in or after YEAR."),
@@ -52,7 +54,12 @@ def catalog_cmd(
                                  or not html.suffix):
         _fail(f"--html {html}: give a folder or a file name ending in .html")
     filters = dict(query=words[0] if words else None, domain=domain, since=since, until=until)
-    entries = cat.load_catalog(paths or None, **filters)  # counts only the systems shown
+    exact = cat.resolve(words[0], paths or None) if words else None
+    if exact is not None:  # the system the name names, as lookup and verify resolve it
+        filters["query"] = None
+        entries = [cat.entry_of(exact) if not paths else cat.make_entry(*exact)]
+    else:
+        entries = cat.load_catalog(paths or None, **filters)  # counts only the systems shown
     chosen = cat.select(entries, **filters, sort=sort, descending=descending)
     if words and not chosen:
         close = cat.suggest(words[0], cat.listed(paths or None))

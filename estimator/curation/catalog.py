@@ -365,7 +365,9 @@ def _listed_in(path: Path) -> list[Listed]:
 
     def one(variant, d) -> Listed:
         aliases = d.get("aliases") if isinstance(d.get("aliases"), list) else []
-        year = d.get("year") if isinstance(d.get("year"), int) else None
+        year = d.get("year")  # as the header model reads it: an int, or digits ('2020')
+        year = int(year) if isinstance(year, str) and year.strip().isdigit() else year
+        year = year if isinstance(year, int) and not isinstance(year, bool) else None
         domain = d.get("domain") if isinstance(d.get("domain"), str) else None
         return Listed(path, variant, str(d.get("name") or path.stem),
                       tuple(str(a) for a in aliases if a), domain, year)
@@ -471,13 +473,12 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, list[Entry]], dict[str, 
     return names, stems
 
 
-@lru_cache(maxsize=4)
-def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, list[SpecRef]]]:
-    """The same index over the catalog's spec files, read from their headers only (no count):
-    finding one system costs one YAML read per spec, not counting all of them."""
+def _index_listed(items: Iterable[Listed]) -> tuple[dict[str, list[SpecRef]],
+                                                  dict[str, list[SpecRef]]]:
+    """The same index over systems as their headers give them (no count)."""
     names: dict[str, list[SpecRef]] = {}
     stems: dict[str, list[SpecRef]] = {}
-    for x in _listed_default(folder):
+    for x in items:
         if x.broken:
             continue
         for key in {normalise(n) for n in (x.name, *x.aliases)}:
@@ -485,6 +486,22 @@ def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, lis
         if x.variant is None:
             stems.setdefault(normalise(x.spec.stem), []).append(x.ref)
     return names, stems
+
+
+@lru_cache(maxsize=4)
+def _header_index(folder: Path) -> tuple[dict[str, list[SpecRef]], dict[str, list[SpecRef]]]:
+    """The index over the catalog's spec files, read from their headers only (no count):
+    finding one system costs one YAML read per spec, not counting all of them."""
+    return _index_listed(_listed_default(folder))
+
+
+def resolve(name: str, sources: Iterable[str | Path] | None = None) -> Optional[SpecRef]:
+    """The system ``name`` names exactly (its name, an alias, or a plain spec's file stem,
+    normalised: the rule of :func:`lookup` and of ``verify``) among the catalog (default) or
+    the spec files of ``sources``; None if none, :class:`InputError` if several."""
+    if not sources:
+        return find_spec(name)
+    return _resolve(name, *_index_listed(listed(sources)))
 
 
 def find_spec(name: str) -> Optional[SpecRef]:

@@ -7,13 +7,12 @@ from ..errors import InputError
 def system_of(name_or_spec) -> dict:
     """{name, params, tokens} of a catalog system (by name or alias) or a spec path: N is the
     active parameter count, D the tokens of its training block."""
-    from pathlib import Path
-
     from .catalog import lookup, make_entry, suggest
+    from ..analytic import split_variant
     from ..units import parse_range
 
-    p = Path(str(name_or_spec))
-    entry = make_entry(p) if p.suffix in (".yaml", ".yml") and p.exists() else lookup(
+    p, variant = split_variant(str(name_or_spec))  # 'family.yaml#Variant' names one variant
+    entry = make_entry(p, variant) if p.suffix in (".yaml", ".yml") and p.exists() else lookup(
         str(name_or_spec))
     if entry is None:
         hint = suggest(str(name_or_spec))

@@ -48,6 +48,9 @@ def variant_names(raw) -> list[str]:
 def check_family(raw, head, file) -> None:
     """The rules a family's header must keep (the header model has validated each key)."""
     if head.variants is None:
+        if "variants" in raw:
+            raise SpecError("needs a list of variants (or leave the key out)",
+                            file=file, line=line_of(raw, ("variants",)), key="variants")
         if head.family:
             raise SpecError("family: true needs a 'variants:' list (one entry per size)",
                             file=file, line=line_of(raw, ("family",)), key="family")
