@@ -78,9 +78,6 @@ def catalog_cmd(
         close = cat.suggest(words[0], cat.listed(paths or None))
         hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
         _fail(f"paramcount catalog: no system matches {words[0]!r}{hint}")
-    # a name or alias that names one system shows that system, even when it is also part of
-    # other names ('BERT base' is inside 'ALBERT base'): catalog NAME resolves as verify does
-    exact = cat.lookup(words[0], chosen) if words and len(chosen) > 1 else None
     rows = [e.to_row() for e in chosen]
     if plot is not None:
         report.plot(rows, plot, inputs=inputs)
@@ -97,8 +94,8 @@ def catalog_cmd(
         _out(report.to_markdown(rows, links=[_relative(e.spec) for e in chosen]))
     elif page:
         _out(report.catalog_page(rows))
-    elif words and (len(rows) == 1 or exact is not None):
-        _out(report.render_detail(exact.to_row() if exact is not None else rows[0]))
+    elif words and len(rows) == 1:
+        _out(report.render_detail(rows[0]))
     else:
         _out(report.render(rows))
     if plot is not None and not (json_out or csv_out or markdown or page):

@@ -21,14 +21,30 @@ def _module():
 
     Experts = experts_module()  # moe.py's stacked experts, plain (not gated)
 
+    class Gates(nn.Module):
+        """A level's gating weights, ``gate`` and, with noisy gating, ``noise`` (W_g and W_noise):
+        the logits H(x) = x W_g + StandardNormal() x softplus(x W_noise) (eq. 4), for the primary
+        gate (x (N, d)) or for the secondary gates of the chosen groups (x (N*k, 1, d), groups g)."""
+
+        def forward(self, x, g=None):
+            def project(w):  # the primary gate is a linear map, the secondaries a gathered bmm
+                return F.linear(x, w) if g is None else torch.bmm(x, w[g])
+
+            logits = project(self.gate)
+            if self.noise is not None:
+                logits = logits + torch.randn_like(logits) * F.softplus(project(self.noise))
+            return logits
+
     class HierarchicalMoE(nn.Module):
         def __init__(self, d, groups, group_size, top_groups, top_k, hidden, activation, noisy):
             super().__init__()
             self.b, self.k1, self.k2 = group_size, top_groups, top_k
-            self.primary = nn.Linear(d, groups, bias=False)
-            self.primary_noise = nn.Linear(d, groups, bias=False) if noisy else None
-            self.secondary = nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
-            self.secondary_noise = (nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
+            self.primary = Gates()
+            self.primary.gate = nn.Parameter(torch.randn(groups, d) * d ** -0.5)
+            self.primary.noise = nn.Parameter(torch.randn(groups, d) * d ** -0.5) if noisy else None
+            self.secondary = Gates()
+            self.secondary.gate = nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
+            self.secondary.noise = (nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
                                     if noisy else None)
             self.experts = Experts(groups * group_size, d, hidden, activation, False)
 
@@ -36,17 +52,11 @@ def _module():
             shape = x.shape
             flat = x.reshape(-1, shape[-1])
             n, d = flat.shape
-            logits = self.primary(flat)  # H(x) = x W_g + noise x softplus(x W_noise), eq. 4
-            if self.primary_noise is not None:
-                logits = logits + torch.randn_like(logits) * F.softplus(self.primary_noise(flat))
+            logits = self.primary(flat)
             top, group = torch.topk(logits, self.k1, dim=-1)
             w1 = torch.softmax(top, dim=-1)  # softmax over the k kept values, eq. 3
             xs = flat.unsqueeze(1).expand(n, self.k1, d).reshape(n * self.k1, 1, d)
-            g = group.reshape(-1)
-            inner = torch.bmm(xs, self.secondary[g]).squeeze(1)
-            if self.secondary_noise is not None:
-                noise = F.softplus(torch.bmm(xs, self.secondary_noise[g]).squeeze(1))
-                inner = inner + torch.randn_like(inner) * noise
+            inner = self.secondary(xs, group.reshape(-1)).squeeze(1)
             top2, expert = torch.topk(inner, self.k2, dim=-1)
             w2 = torch.softmax(top2, dim=-1).view(n, self.k1, self.k2)
             idx = (group.unsqueeze(-1) * self.b + expert.view(n, self.k1, self.k2)).view(n, -1)
@@ -106,11 +116,11 @@ class HierarchicalMoE(LayerSpec):
         self._check(x)
         n, d = numel(x[:-1]), x[-1]
         a, b, k1, k2, h = self.groups, self.group_size, self.top_groups, self.top_k, self.hidden
-        gates = ("", "_noise") if self.noisy else ("",)
+        gates = ("gate", "noise") if self.noisy else ("gate",)
         p = {}
         for s in gates:
-            p[f"primary{s}.weight"] = Param((a, d), "dense")
-            p[f"secondary{s}"] = Param((a, d, b), "dense", active=k1 * d * b)
+            p[f"primary.{s}"] = Param((a, d), "dense")
+            p[f"secondary.{s}"] = Param((a, d, b), "dense", active=k1 * d * b)
         p["experts.up"] = Param((a * b, d, h), "expert", active=k1 * k2 * d * h)
         p["experts.down"] = Param((a * b, h, d), "expert", active=k1 * k2 * h * d)
         m = len(gates)

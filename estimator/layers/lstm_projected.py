@@ -2,12 +2,67 @@
 and the recurrent input are projected to p (Sak, Senior & Beaufays 2014; ELMo's biLM)."""
 from __future__ import annotations
 
+import functools
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from .recurrent import LSTM
 from .registry import Ctx, Formula, Param, Shape, ShapeError, Size, register
+
+
+@functools.cache
+def _module():
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class Weights(nn.Module):
+        """The tensors under PyTorch's nn.LSTM names (weight_ih_l0, weight_hr_l0_reverse, ...)."""
+
+    class ProjectedLSTM(nn.Module):
+        """nn.LSTM(proj_size=p)'s computation written out step by step, so that every exporter
+        sees plain matrix products (ONNX's LSTM operator has no projection): at each step
+        gates = W_ih x_t + b_ih + W_hh r_{t-1} + b_hh, c_t = f c_{t-1} + i g, r_t = W_hr (o tanh c_t)."""
+
+        def __init__(self, i, h, p, layers, bidirectional, bias, last):
+            super().__init__()
+            self.h, self.p, self.layers, self.last = h, p, layers, last
+            self.dirs = 2 if bidirectional else 1
+            self.rnn = Weights()
+            for layer in range(layers):
+                width = i if layer == 0 else p * self.dirs
+                for dr in range(self.dirs):
+                    sfx = f"l{layer}" + ("_reverse" if dr else "")
+                    for name, shape in ((f"weight_ih_{sfx}", (4 * h, width)), (f"weight_hh_{sfx}", (4 * h, p)),
+                                        *(((f"bias_ih_{sfx}", (4 * h,)), (f"bias_hh_{sfx}", (4 * h,))) if bias else ()),
+                                        (f"weight_hr_{sfx}", (p, h))):
+                        setattr(self.rnn, name, nn.Parameter(torch.randn(shape) * h ** -0.5))
+
+        def _run(self, x, sfx, reverse):
+            w = {k: getattr(self.rnn, f"{k}_{sfx}", None) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")}
+            b, t = x.shape[0], x.shape[1]
+            r = x.new_zeros(b, self.p)
+            c = x.new_zeros(b, self.h)
+            out = [None] * t
+            for step in (range(t - 1, -1, -1) if reverse else range(t)):
+                # F.linear, not x @ W.t(): an exporter folds no transposed copy of W per step
+                gates = F.linear(x[:, step], w["weight_ih"], w["bias_ih"]) + \
+                    F.linear(r, w["weight_hh"], w["bias_hh"])
+                i, f, g, o = gates.chunk(4, dim=-1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                r = F.linear(torch.sigmoid(o) * torch.tanh(c), w["weight_hr"])
+                out[step] = r
+            return torch.stack(out, dim=1)
+
+        def forward(self, x):
+            for layer in range(self.layers):
+                runs = [self._run(x, f"l{layer}" + ("_reverse" if dr else ""), dr == 1)
+                        for dr in range(self.dirs)]
+                x = torch.cat(runs, dim=-1) if self.dirs > 1 else runs[0]
+            return x[:, -1] if self.last else x
+
+    return ProjectedLSTM
 
 
 @register
@@ -56,5 +111,6 @@ class LSTMP(LSTM):
         other = self.layers * dirs * t * (h * self.gate_cost + (2 * g if self.bias else 0))
         return Formula(p, flops=flops, other=other)
 
-    def extra_kwargs(self) -> dict:
-        return {"proj_size": self.proj}
+    def build(self, x: Shape, ctx: Ctx):
+        return _module()(x[1], self.hidden, self.proj, self.layers, self.bidirectional, self.bias,
+                         self.last)
