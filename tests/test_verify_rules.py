@@ -55,7 +55,9 @@ def test_blank_epochs_is_unknown_not_one_real_rows():
     # EXAONE Deep 2.4B: a fine-tune, Epochs blank; main flagged compute-vs-6nd reading 1 epoch.
     # implied passes = Finetune compute / (6 x N x D): shown, plausible, not a flag
     cells, rec = real("EXAONE Deep 2.4B")
-    assert cells["Epochs"] == "" and (rec.verdict, rec.codes) == ("consistent", [])
+    # verified, not only consistent: its parameters are recounted through its base model,
+    # EXAONE 3.5 2.4B, a released config in the catalog
+    assert cells["Epochs"] == "" and (rec.verdict, rec.codes) == ("verified", [])
     c = check(rec, "compute")
     passes = num(cells["Finetune compute (FLOP)"]) / (
         6 * num(cells["Parameters"]) * num(cells["Training dataset size (datapoints)"]))
