@@ -311,6 +311,9 @@ GPT2 = {"model_type": "gpt2", "n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_si
     ({"n_layer": 100_000}, "n_layer: 100,000 is outside 1 to 512"),
     ({"n_layer": 10**9}, "n_layer: 1,000,000,000 is outside 1 to 512"),
     ({"text_config": {"hidden_size": -1}}, "text_config.hidden_size: -1 is outside"),
+    # a list under a layers key holds layer indices (0 first; [] and [0] are Qwen-MoE's own)
+    ({"mlp_only_layers": [0, -1]}, "mlp_only_layers: -1 is outside 0 to 512"),
+    ({"mlp_only_layers": ["0"]}, 'mlp_only_layers: expected a whole number, got "0"'),
     ({"architectures": [5]}, "architectures: expected a list of class names"),
     ({"model_type": 5}, "model_type: expected the name of a model type, got 5"),
 ])
