@@ -201,7 +201,7 @@ REQUIRED = ["LeNet-5", "AlexNet", "VGG-16", "VGG-19", "GoogLeNet", "ResNet-50", 
 # Qwen2.5 are families: the sizes named are the largest or the ones fine-tunes cite)
 REQUIRED_20 = ["AlphaFold 2", "Stable Diffusion", "RoBERTa Large", "ViT-H/14", "T5-3B",
                "InstructGPT 175B", "AlphaGo Fan", "DALL-E", "Qwen2-72B", "Gemma 2 27B",
-               "SigLIP", "Mixtral 8x22B", "Llama 3.3 70B", "DeepSeek-V2", "DeepSeek-R1",
+               "SigLIP So400m", "Mixtral 8x22B", "Llama 3.3 70B", "DeepSeek-V2", "DeepSeek-R1",
                "BLOOM", "OPT-175B", "Megatron-Turing NLG", "Codex", "Inception v3", "XLNet",
                "GNMT", "Sparsely-Gated MoE", "MuZero", "AlphaStar", "OpenAI Five", "ELMo",
                "GLaM", "Falcon-180B", "Nemotron-4 340B", "Llama 2-13B", "LLaMA-13B",

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from estimator.analytic import analyze, load_spec
+from estimator.errors import SpecError
+
 ROOT = Path(__file__).resolve().parent.parent
 ALEXNET = str(ROOT / "archspecs" / "alexnet.yaml")
 
@@ -108,6 +111,17 @@ def test_schema_validates_archspecs():
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"name": "x", "input": {"tokens": 4},
                             "layers": [{"kind": "linear", "outt": 3}]})
+    # as the loader: padding may be 0 (a Sizes0), a kernel may not (a Sizes), in a list too
+    conv = {"name": "x", "input": {"shape": [3, 8, 8]}, "layers": [{"kind": "conv2d", "out": 4}]}
+    for layer, valid in (({"kernel": 1, "padding": 0}, True), ({"kernel": 1, "padding": [0, 0]}, True),
+                         ({"kernel": 0}, False), ({"kernel": [3, 0]}, False)):
+        spec = dict(conv, layers=[dict(conv["layers"][0], **layer)])
+        assert validator.is_valid(spec) is valid, layer
+        if valid:
+            assert analyze(load_spec(spec)).params == 3 * 4 + 4  # 1x1 conv: 3 x 4 weights + 4 biases
+        else:
+            with pytest.raises(SpecError):
+                load_spec(spec)
 
 
 def test_analytic_path_never_imports_torch():
@@ -192,7 +206,7 @@ def test_missing_file_and_directory(tmp_path):
     code, out, err = run(tmp_path / "nope.yaml")
     assert (code, out) == (2, "") and err == f"{tmp_path / 'nope.yaml'}: no such file\n"
     code, out, err = run("count", tmp_path)
-    assert code == 2 and "is a directory" in err and err.count("\n") == 1
+    assert (code, out) == (2, "") and err == f"{tmp_path}: this is a folder, not a spec file\n"
 
 
 def test_bad_option_is_exit_2_one_line():

@@ -282,8 +282,9 @@ def test_specs_must_be_regular_files(tmp_path, kind):
     else:
         p.mkdir()
     code, out, err, seconds = bounded([p], cwd=tmp_path, seconds=20, mb=768)
-    assert code == 2 and ("not a regular file" in err or "folder" in err), err
-    one_line(err)
+    want = "this is a folder, not a spec file" if kind == "folder" else \
+        "not a regular file (a device, FIFO or socket)"
+    assert code == 2 and want in one_line(err), err
 
 
 def test_a_5001_digit_integer_in_a_spec_is_one_line(cli, tmp_path):
@@ -311,6 +312,9 @@ GPT2 = {"model_type": "gpt2", "n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_si
     ({"n_layer": 100_000}, "n_layer: 100,000 is outside 1 to 512"),
     ({"n_layer": 10**9}, "n_layer: 1,000,000,000 is outside 1 to 512"),
     ({"text_config": {"hidden_size": -1}}, "text_config.hidden_size: -1 is outside"),
+    # a list under a layers key holds layer indices (0 first; [] and [0] are Qwen-MoE's own)
+    ({"mlp_only_layers": [0, -1]}, "mlp_only_layers: -1 is outside 0 to 512"),
+    ({"mlp_only_layers": ["0"]}, 'mlp_only_layers: expected a whole number, got "0"'),
     ({"architectures": [5]}, "architectures: expected a list of class names"),
     ({"model_type": 5}, "model_type: expected the name of a model type, got 5"),
 ])

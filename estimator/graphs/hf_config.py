@@ -70,7 +70,12 @@ def _check_sizes(data: dict, file: str, where: str = "") -> None:
             continue
         limit = MAX_CONFIG_LAYERS if _LAYERS_KEY.search(key) else MAX_CONFIG_SIZE
         low = 1 if _POSITIVE_KEY.search(key) else 0
-        for v in (value if isinstance(value, list) and value else [value]):
+        values = value if isinstance(value, list) and value else [value]
+        if isinstance(value, list) and limit == MAX_CONFIG_LAYERS:
+            # a list under a layers key names layers, not a count of them: Qwen-MoE's
+            # ``mlp_only_layers: [0, 3]`` holds layer indices (0 is the first), often none
+            low, values = 0, value
+        for v in values:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise InputError(f"expected a whole number, got {printable(json.dumps(v))[:60]}",
                                  file=file, key=name)

@@ -70,14 +70,20 @@ Number = Annotated[float, BeforeValidator(_expr_num),
 Prob = Annotated[float, BeforeValidator(_expr_num), Field(ge=0, lt=1),
                  WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1},
                                            _EXPR]})]
-_SIZES_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1}, _EXPR,
-                           {"type": "array", "items": {"anyOf": [{"type": "integer"}, _EXPR]}}]}
+
+
+def _sizes_schema(minimum: int) -> dict:
+    """An int of at least ``minimum``, an expression, or a list of them (one per dim)."""
+    one = [{"type": "integer", "minimum": minimum}, _EXPR]
+    return {"anyOf": [*one, {"type": "array", "items": {"anyOf": one}}]}
+
+
 Sizes = Annotated[Union[Annotated[int, Field(strict=True, gt=0)],
                         list[Annotated[int, Field(strict=True, gt=0)]]],
-                  BeforeValidator(_expr_ints), WithJsonSchema(_SIZES_SCHEMA)]
+                  BeforeValidator(_expr_ints), WithJsonSchema(_sizes_schema(1))]
 Sizes0 = Annotated[Union[Annotated[int, Field(strict=True, ge=0)],
                          list[Annotated[int, Field(strict=True, ge=0)]]],
-                   BeforeValidator(_expr_ints), WithJsonSchema(_SIZES_SCHEMA)]
+                   BeforeValidator(_expr_ints), WithJsonSchema(_sizes_schema(0))]
 
 
 def per_dim(value: int | list[int], n: int, what: str) -> tuple[int, ...]:

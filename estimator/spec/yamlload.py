@@ -229,12 +229,9 @@ def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_SPEC_BYTES):
     folder), read whole, then :func:`load_yaml_text`."""
     from ..safety import read_bytes
 
-    p = Path(path)
-    if not p.exists():
+    if not Path(path).exists():   # worded as every loader words it (config.json, ONNX)
         raise SpecError("no such file", file=str(path))
-    if p.is_dir():
-        raise SpecError("is a directory, not a spec file", file=str(path))
-    try:
+    try:   # a folder, device or FIFO: read_bytes's one wording ("this is a folder, not a ...")
         raw = read_bytes(path, max_bytes=max_bytes, what="spec file")
     except InputError as err:
         raise SpecError(err.message, file=err.file) from None

@@ -57,7 +57,7 @@ def test_alphastar_td_gammon_a3c():
     # LSTM 3 x 384: 4*384*(1024 + 384) + 3,072 and twice 4*384*(384 + 384) + 3,072
     assert a.params == 918_016 + 3 * 789_760 + 65_792 + 2_165_760 + 2 * 1_182_720 == 7_884_288
     assert cat.make_entry(ARCH / "alphastar.yaml").status == "explained discrepancy"
-    t = count("td-gammon.yaml")
+    t = count("td-gammon-0.yaml")
     assert t.params == 198 * 40 + 40 + 40 * 4 + 4 == 8_124
     g = count("a3c-lstm.yaml")
     # conv 8x8 4 -> 16 (4,112), conv 4x4 16 -> 32 (8,224), fc 32*9*9 -> 256 (663,808), LSTM 256
