@@ -1,5 +1,5 @@
 """Released configs added for systems the shared sample names without a recount (Phi-4, Phi-3.5-mini,
-Qwen2-7B, Qwen2-57B-A14B, DeepSeek LLM 7B / 67B): exact counts from the config values, and the
+Qwen2-7B, Qwen2-57B-A14B, DeepSeek LLM 7B / 67B, Baichuan-7B / 13B): exact counts from the config values, and the
 sample's spellings resolving to the entry."""
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ CASES = [
     # DeepSeek LLM 67B: 102,400 x 8,192 x 2 + 95 x (2 x 8,192^2 + 2 x 8,192 x 1,024 + 16,384
     # + 3 x 8,192 x 22,016) + 8,192
     ("deepseek-llm-67b", dense(102400, 8192, 95, 8192, 8 * 128, 22016), 67_425_001_472),
+    # Baichuan-7B (LLaMA layout, W_pack = q, k, v): 64,000 x 4,096 x 2 + 32 x (4 x 4,096^2 + 8,192
+    # + 3 x 4,096 x 11,008) + 4,096 = the README's total 7,000,559,616 to the parameter
+    ("baichuan-7b", dense(64000, 4096, 32, 4096, 4096, 11008), 7_000_559_616),
+    # Baichuan-13B: 64,000 x 5,120 x 2 + 40 x (4 x 5,120^2 + 10,240 + 3 x 5,120 x 13,696) + 5,120
+    # = the README's total 13,264,901,120 to the parameter
+    ("baichuan-13b", dense(64000, 5120, 40, 5120, 5120, 13696), 13_264_901_120),
 ]
 
 
@@ -66,7 +72,7 @@ def test_qwen2_57b_a14b_total_and_active():
 SPELLINGS = {
     "Phi-4": "Phi-4", "phi-3.5-mini": "Phi-3.5-mini", "Qwen2-7B": "Qwen2-7B",
     "Qwen2-57B-A14B": "Qwen2-57B-A14B", "DeepSeek LLM 67B": "DeepSeek LLM 67B",
-    "DeepSeek LLM 7B": "DeepSeek LLM 7B",
+    "DeepSeek LLM 7B": "DeepSeek LLM 7B", "Baichuan1-7B": "Baichuan-7B", "Baichuan 1-13B": "Baichuan-13B",
 }
 
 
@@ -82,3 +88,6 @@ def test_neighbours_keep_their_own_entries():
     assert cat.lookup("Qwen2-72B").name == "Qwen2-72B"
     assert cat.lookup("Qwen2.5-7B").name == "Qwen2.5-7B"
     assert cat.lookup("DeepSeek-V2").name == "DeepSeek-V2"
+    # Baichuan 2 is another system (vocabulary 125,696): its rows must not reach Baichuan 1
+    for name in ("Baichuan 2-7B", "Baichuan2-53B", "Baichuan 2-13B"):
+        assert cat.lookup(name) is None, name
