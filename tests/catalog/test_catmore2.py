@@ -1,5 +1,6 @@
 """Released configs added for systems the shared sample names without a recount (Phi-4, Phi-3.5-mini,
-Qwen2-7B, Qwen2-57B-A14B, DeepSeek LLM 7B / 67B, Baichuan-7B / 13B): exact counts from the config values, and the
+Qwen2-7B, Qwen2-57B-A14B, DeepSeek LLM 7B / 67B, Baichuan-7B / 13B,
+OpenLLaMA-13B): exact counts from the config values, and the
 sample's spellings resolving to the entry."""
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ CASES = [
     # Baichuan-13B: 64,000 x 5,120 x 2 + 40 x (4 x 5,120^2 + 10,240 + 3 x 5,120 x 13,696) + 5,120
     # = the README's total 13,264,901,120 to the parameter
     ("baichuan-13b", dense(64000, 5120, 40, 5120, 5120, 13696), 13_264_901_120),
+    # OpenLLaMA-13B: the LLaMA 13B shape, 32,000 x 5,120 x 2 + 40 x (4 x 5,120^2 + 10,240
+    # + 3 x 5,120 x 13,824) + 5,120
+    ("openllama-13b", dense(32000, 5120, 40, 5120, 5120, 13824), 13_015_864_320),
 ]
 
 
@@ -73,6 +77,7 @@ SPELLINGS = {
     "Phi-4": "Phi-4", "phi-3.5-mini": "Phi-3.5-mini", "Qwen2-7B": "Qwen2-7B",
     "Qwen2-57B-A14B": "Qwen2-57B-A14B", "DeepSeek LLM 67B": "DeepSeek LLM 67B",
     "DeepSeek LLM 7B": "DeepSeek LLM 7B", "Baichuan1-7B": "Baichuan-7B", "Baichuan 1-13B": "Baichuan-13B",
+    "OpenLLaMA-13B": "OpenLLaMA-13B",
 }
 
 
@@ -88,6 +93,7 @@ def test_neighbours_keep_their_own_entries():
     assert cat.lookup("Qwen2-72B").name == "Qwen2-72B"
     assert cat.lookup("Qwen2.5-7B").name == "Qwen2.5-7B"
     assert cat.lookup("DeepSeek-V2").name == "DeepSeek-V2"
+    assert cat.lookup("LLaMA-13B").name == "LLaMA 13B"
     # Baichuan 2 is another system (vocabulary 125,696): its rows must not reach Baichuan 1
     for name in ("Baichuan 2-7B", "Baichuan2-53B", "Baichuan 2-13B"):
         assert cat.lookup(name) is None, name
