@@ -29,6 +29,7 @@ from collections import Counter
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import ModelError, require
+from .torch_build import expose_dead_ends
 
 MATRIX_OPS = frozenset({"linear", "matmul", "mm", "addmm", "bmm", "einsum", "conv",
                         "_convolution", "baddbmm"})
@@ -70,11 +71,16 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
                 contextlib.redirect_stderr(sink), torch.no_grad():
             warnings.simplefilter("ignore")
             model.eval()
-            fa = FlopCountAnalysis(model, inputs)
-            fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-            fa.tracer_warnings("none")
-            by_mod_op = {k: Counter(v) for k, v in fa.by_module_and_operator().items()}
-            skipped_all = {k: Counter(fa.unsupported_ops(k)) for k in by_mod_op}
+            # torch.jit.trace prunes layers whose output the spec discards: kept as outputs
+            expose_dead_ends(model, inputs)
+            try:
+                fa = FlopCountAnalysis(model, inputs)
+                fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+                fa.tracer_warnings("none")
+                by_mod_op = {k: Counter(v) for k, v in fa.by_module_and_operator().items()}
+                skipped_all = {k: Counter(fa.unsupported_ops(k)) for k in by_mod_op}
+            finally:
+                model.__dict__.pop("forward", None)
             pcount = dict(parameter_count(model))
     except Exception as exc:
         msg = " ".join(str(exc).split())[:240] or type(exc).__name__

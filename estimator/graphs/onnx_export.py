@@ -281,71 +281,6 @@ def _torch_export(model, inputs, path: Path, names: list[str],
                              f"{type(exc2).__name__}: {msg2}") from None
 
 
-def _reached(roots) -> set:
-    """Every autograd node that the tensors ``roots`` were computed through."""
-    seen: set = set()
-    todo = [t.grad_fn for t in roots if t.grad_fn is not None]
-    while todo:
-        fn = todo.pop()
-        if fn in seen:
-            continue
-        seen.add(fn)
-        todo += [nxt for nxt, _ in fn.next_functions if nxt is not None]
-    return seen
-
-
-def _expose_dead_ends(model, inputs) -> int:
-    """Make the exported graph keep layers whose output the spec discards.
-
-    A spec may run a layer whose output nothing reads (the seq2seq encoder, when the next
-    layer takes ``from: tgt``; a structure module's per-layer heads whose copies all read
-    ``from:`` the same value); a tracing exporter prunes such dead code, weights and all, and
-    the graph would undercount. One run with autograd finds them: every layer output (at
-    every use of a shared module) that the spec's output was not computed from, latest first,
-    is returned as an extra graph output (``unused_0``...); the spec's output stays first.
-    Returns the number of extra outputs (0 when the module is not a spec build).
-    """
-    import types
-
-    import torch
-
-    if not getattr(model, "steps", None) or not hasattr(model, "input_names"):
-        return 0
-
-    class Env(dict):
-        """Records every layer output in the order the layers run."""
-
-        def __init__(self, *a):
-            super().__init__(*a)
-            self.written = []
-
-        def __setitem__(self, key, value):
-            self.written.append(value)
-            super().__setitem__(key, value)
-
-    with torch.enable_grad():
-        env = Env(zip(model.input_names, inputs))
-        out = model.run(inputs[0], env)
-        alive = _reached([out])
-        keep = []
-        for j in range(len(env.written) - 1, -1, -1):
-            t = env.written[j]
-            if isinstance(t, torch.Tensor) and t.grad_fn is not None and t.grad_fn not in alive:
-                keep.append(j)
-                alive |= _reached([t])
-    if not keep:
-        return 0
-    keep.reverse()
-
-    def forward(self, *inputs):
-        env = Env(zip(self.input_names, inputs))
-        out = self.run(inputs[0], env)
-        return (out, *[env.written[j] for j in keep])
-
-    model.forward = types.MethodType(forward, model)
-    return len(keep)
-
-
 def run_onnxruntime(path: Path, feeds: dict) -> list:
     """Run the graph on CPU; returns the outputs. Raises ModelError when it cannot run."""
     ort = require("onnxruntime", "onnx")
@@ -379,7 +314,7 @@ def export_spec(spec_or_path, out, *, size: str = "full",
     """
     torch = require("torch", "onnx")
     onnx = require("onnx", "onnx")
-    from .torch_build import build_module, example_inputs
+    from .torch_build import build_module, example_inputs, expose_dead_ends
 
     out = Path(out)
     if out.suffix.lower() != ".onnx":
@@ -412,12 +347,12 @@ def export_spec(spec_or_path, out, *, size: str = "full",
     # staged beside the destination (the final move is a rename), removed whatever happens
     with tempfile.TemporaryDirectory(prefix=".paramcount-export-", dir=out.parent) as tmp:
         tmp_path = Path(tmp) / "raw.onnx"
-        n_dead = _expose_dead_ends(model, inputs)
+        n_dead = expose_dead_ends(model, inputs)
         outputs = ["output"] + [f"unused_{i}" for i in range(n_dead)]
         try:
             exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
         finally:
-            model.__dict__.pop("forward", None)   # undo _expose_dead_ends
+            model.__dict__.pop("forward", None)   # undo expose_dead_ends
         meta = (("paramcount.buffers", ""),   # filled below
                 ("paramcount.spec", str(name)),
                 ("paramcount.size", size_used),
