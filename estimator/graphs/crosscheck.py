@@ -491,15 +491,20 @@ def compare(analytic: CountResult, witness: CountResult) -> tuple[dict[str, Cell
     # module object in the built model: torch's hooks and fvcore file every use under the
     # first path, an ONNX export may spread them over the uses. So every witness's rows of
     # one module's uses are summed, as are the analytic ones, and the sums compared on the
-    # first use's row; the other uses' rows point there.
-    for first, uses in _uses(rows).items():
-        got = [value(u) for u in uses]
-        if all(w is None for w, _ in got):
+    # first use's row; the other uses' rows point there. A later use's row counts where the
+    # witness has it, or as the own work of a parent inside the module (an attention's sdpa);
+    # the own work of a parent outside it would count the module's work a second time.
+    groups = _uses(rows)
+    inside = {u for uses in groups.values() for u in uses}
+    for first, uses in groups.items():
+        got = [value(u)[0] if i == 0 or u in wmap or _parent(u) in inside else None
+               for i, u in enumerate(uses)]
+        if all(c is None for c in got):
             continue
         a = w = Count()
         for r in uses:
             a = a + by_path[r].count
-        for c, _ in got:
+        for c in got:
             if c is not None:
                 w = Count(w.params + c.params, 0, w.forward_flops + c.forward_flops, 0)
         ops = set().union(*(blind_ops.get(u, set()) for u in uses))
