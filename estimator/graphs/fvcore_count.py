@@ -15,6 +15,10 @@ or kept apart here, never hidden:
   with ``padding='same'``), ...) are skipped by fvcore; they are listed per module in
   ``result.extra["skipped_by_module"]`` (and ``extra["fvcore"]["by_module"]``) and in
   ``unknown_ops``, so a cross-check can tell what this witness could not see.
+* fvcore's generic ``einsum`` handle takes numpy's ``einsum_path`` FLOP estimate from its
+  printed report, 4 significant digits; each module's einsum FLOPs are kept in
+  ``extra["einsum_by_module"]`` so a cross-check can tell that rounding (at most 1 in 1,000
+  of them for every einsum of at least 4,000 FLOPs) from a real difference.
 
 Parameters come from ``fvcore.nn.parameter_count``: unique tensors (a tied weight counts
 once, under the first module that names it), buffers excluded.
@@ -141,5 +145,9 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
         unknown_ops=dict(sorted(root_skipped.items())), notes=notes,
         extra={"skipped_by_module": {k: dict(v["skipped"]) for k, v in skipped_report.items()
                                       if k and v["skipped"]},
+               # fvcore's generic einsum handle reads numpy's einsum_path FLOP estimate,
+               # printed to 4 significant digits ("%.3e"): FLOPs per module, to bound that
+               "einsum_by_module": {k: 2 * int(v["einsum"]) for k, v in by_mod_op.items()
+                                    if v.get("einsum")},
                "fvcore": {"by_module": skipped_report,
                           "raw_by_operator": {k: int(v) for k, v in root_ops.items()}}})
