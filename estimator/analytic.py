@@ -359,7 +359,8 @@ class _Walker:
                     note = (f"weights shared with {node.share_from}" if node.share_from else
                             "tied to " + ", ".join(sorted(set(targets[node.path]))))
                 rows[idx] = LayerRow(node.path, node.kind, count, node.out, node.depth,
-                                     leaf=not node.formula.parts, note=note, copies=copies)
+                                     leaf=not node.formula.parts, note=note, copies=copies,
+                                     share_from=node.share_from or "")
                 return count
             total = Count(other_flops=node.join_other)
             last = len(node.children) - 1
@@ -374,7 +375,7 @@ class _Walker:
                 kind = node.kind
                 note = f"weights shared with {node.share_from}" if node.share_from else ""
             rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
-                                 note=note, copies=copies)
+                                 note=note, copies=copies, share_from=node.share_from or "")
             return total
 
         total = Count()

@@ -85,7 +85,9 @@ class LayerRow:
     """One row of a per-layer breakdown. ``path`` is dotted (``blocks.3.attn.qkv``).
 
     ``copies`` > 1 only in collapsed rows: the row stands for that many identical layers
-    (copies of a repeat) and ``count`` is the count of one of them."""
+    (copies of a repeat) and ``count`` is the count of one of them. ``share_from``: the path
+    of the layer whose weights (and, in a built model, whose module) this row reuses
+    (``shared: true`` copies 1.. name copy 0; ``share: PATH`` names PATH)."""
 
     path: str
     kind: str
@@ -95,6 +97,7 @@ class LayerRow:
     leaf: bool = True
     note: str = ""
     copies: int = 1
+    share_from: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = {"path": self.path, "kind": self.kind, "depth": self.depth, "leaf": self.leaf}
@@ -144,8 +147,10 @@ def expand_rows(rows: list[LayerRow], limit: int | None = None) -> list[LayerRow
         r, _, kids = node
         if src:
             note = r.note.replace(src + ".", dst + ".") if src + "." in r.note else r.note
+            share = (dst + r.share_from[len(src):] if r.share_from.startswith(src + ".")
+                     else r.share_from)
             out.append(LayerRow(dst + r.path[len(src):], r.kind, r.count, r.output_shape,
-                                r.depth, r.leaf, note, r.copies // div))
+                                r.depth, r.leaf, note, r.copies // div, share))
         else:
             out.append(r)
         for kid in kids:

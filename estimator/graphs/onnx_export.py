@@ -222,6 +222,24 @@ def _register_symbolics(opset: int) -> None:
     _REGISTERED.add(opset)
 
 
+@contextlib.contextmanager
+def _no_cse(torch):
+    """The TorchScript exporter's common-subexpression elimination off: it merges identical
+    computations, such as the uses of one shared module on the same input (AlphaFold's
+    structure module applies its pair-bias projection to the same pair representation in
+    each of 8 shared layers), and the graph would then count one use where the model runs
+    eight. Every operator the model runs stays in the graph."""
+    cse = getattr(torch._C, "_jit_pass_cse", None)
+    if cse is None:  # pragma: no cover - API moved
+        yield
+        return
+    torch._C._jit_pass_cse = lambda graph: False
+    try:
+        yield
+    finally:
+        torch._C._jit_pass_cse = cse
+
+
 def _torch_export(model, inputs, path: Path, names: list[str],
                   outputs: list[str] | None = None) -> tuple[str, int]:
     import torch
@@ -237,10 +255,11 @@ def _torch_export(model, inputs, path: Path, names: list[str],
             contextlib.redirect_stderr(sink), _quiet_fds():
         warnings.simplefilter("ignore")
         try:
-            torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=opset,
-                              do_constant_folding=False, input_names=names,
-                              output_names=outputs or ["output"],
-                              training=torch.onnx.TrainingMode.EVAL)
+            with _no_cse(torch):
+                torch.onnx.export(model, inputs, str(path), dynamo=False, opset_version=opset,
+                                  do_constant_folding=False, input_names=names,
+                                  output_names=outputs or ["output"],
+                                  training=torch.onnx.TrainingMode.EVAL)
             return "torchscript (dynamo=False)", opset
         except Exception as exc:  # fall back to the dynamo exporter
             first_error = exc
@@ -260,33 +279,6 @@ def _torch_export(model, inputs, path: Path, names: list[str],
             raise ModelError(f"torch.onnx.export failed: torchscript exporter: "
                              f"{type(first_error).__name__}: {msg}; dynamo exporter: "
                              f"{type(exc2).__name__}: {msg2}") from None
-
-
-def _expose_dead_ends(model) -> int:
-    """Make the exported graph keep layers whose output the spec discards.
-
-    A spec may run a layer whose output nothing reads (the seq2seq encoder, when the next
-    layer takes ``from: tgt``); a tracing exporter prunes such dead code, weights and all, and
-    the graph would undercount. The top-level outputs that the next layer does not read are
-    returned as extra graph outputs (``unused_0``...); the spec's output stays first.
-    Returns the number of extra outputs (0 when the module is not a spec build).
-    """
-    import types
-
-    steps = getattr(model, "steps", None)
-    if not steps or not hasattr(model, "run") or not hasattr(model, "input_names"):
-        return 0
-    dead = [steps[i][1] for i in range(len(steps) - 1) if steps[i + 1][2]]
-    if not dead:
-        return 0
-
-    def forward(self, *inputs):
-        env = dict(zip(self.input_names, inputs))
-        out = self.run(inputs[0], env)
-        return (out, *[env[p] for p in dead])
-
-    model.forward = types.MethodType(forward, model)
-    return len(dead)
 
 
 def run_onnxruntime(path: Path, feeds: dict) -> list:
@@ -322,7 +314,7 @@ def export_spec(spec_or_path, out, *, size: str = "full",
     """
     torch = require("torch", "onnx")
     onnx = require("onnx", "onnx")
-    from .torch_build import build_module, example_inputs
+    from .torch_build import build_module, example_inputs, expose_dead_ends
 
     out = Path(out)
     if out.suffix.lower() != ".onnx":
@@ -355,12 +347,12 @@ def export_spec(spec_or_path, out, *, size: str = "full",
     # staged beside the destination (the final move is a rename), removed whatever happens
     with tempfile.TemporaryDirectory(prefix=".paramcount-export-", dir=out.parent) as tmp:
         tmp_path = Path(tmp) / "raw.onnx"
-        n_dead = _expose_dead_ends(model)
+        n_dead = expose_dead_ends(model, inputs)
         outputs = ["output"] + [f"unused_{i}" for i in range(n_dead)]
         try:
             exporter, opset = _torch_export(model, inputs, tmp_path, names, outputs)
         finally:
-            model.__dict__.pop("forward", None)   # undo _expose_dead_ends
+            model.__dict__.pop("forward", None)   # undo expose_dead_ends
         meta = (("paramcount.buffers", ""),   # filled below
                 ("paramcount.spec", str(name)),
                 ("paramcount.size", size_used),

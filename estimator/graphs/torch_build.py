@@ -205,3 +205,69 @@ def example_inputs(spec, device: str = "meta", batch: int = 1, seed: int = 0) ->
         else:
             out.append(torch.randn(shape, generator=gen).to(device))
     return tuple(out)
+
+
+def _reached(roots) -> set:
+    """Every autograd node that the tensors ``roots`` were computed through."""
+    seen: set = set()
+    todo = [t.grad_fn for t in roots if t.grad_fn is not None]
+    while todo:
+        fn = todo.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        todo += [nxt for nxt, _ in fn.next_functions if nxt is not None]
+    return seen
+
+
+def expose_dead_ends(model, inputs) -> int:
+    """Make the exported graph keep layers whose output the spec discards.
+
+    A spec may run a layer whose output nothing reads (the seq2seq encoder, when the next
+    layer takes ``from: tgt``; a structure module's per-layer heads whose copies all read
+    ``from:`` the same value); a tracing exporter prunes such dead code, weights and all, and
+    the graph would undercount. One run with autograd finds them: every layer output (at
+    every use of a shared module) that the spec's output was not computed from, latest first,
+    is returned as an extra graph output (``unused_0``...); the spec's output stays first.
+    Returns the number of extra outputs (0 when the module is not a spec build); tracing
+    counters (the ONNX export, fvcore) use it, and ``model.__dict__.pop("forward")`` undoes it.
+    """
+    import types
+
+    import torch
+
+    if not getattr(model, "steps", None) or not hasattr(model, "input_names"):
+        return 0
+
+    class Env(dict):
+        """Records every layer output in the order the layers run."""
+
+        def __init__(self, *a):
+            super().__init__(*a)
+            self.written = []
+
+        def __setitem__(self, key, value):
+            self.written.append(value)
+            super().__setitem__(key, value)
+
+    with torch.enable_grad():
+        env = Env(zip(model.input_names, inputs))
+        out = model.run(inputs[0], env)
+        alive = _reached([out])
+        keep = []
+        for j in range(len(env.written) - 1, -1, -1):
+            t = env.written[j]
+            if isinstance(t, torch.Tensor) and t.grad_fn is not None and t.grad_fn not in alive:
+                keep.append(j)
+                alive |= _reached([t])
+    if not keep:
+        return 0
+    keep.reverse()
+
+    def forward(self, *inputs):
+        env = Env(zip(self.input_names, inputs))
+        out = self.run(inputs[0], env)
+        return (out, *[env.written[j] for j in keep])
+
+    model.forward = types.MethodType(forward, model)
+    return len(keep)
