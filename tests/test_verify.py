@@ -396,3 +396,28 @@ def test_sample_file_in_epoch_layout():
     # (and 9, 10 through their base LLaMA 13B where the catalog has it)
     assert (s["params_recounted"], s["rows_with_params"]) == ((10 if LLAMA13 else 8), 17)
     assert s["ignored_columns"] == ["Notes"]
+
+
+def test_row_naming_a_config_json_is_counted_torch_free(tmp_path):
+    # a supported family's config.json is read analytically (estimator.spec.hf), in a process
+    # where torch cannot be imported; the count: embedding 100 x 64 = 6,400, two layers of
+    # attention 4 x 64 x 64 = 16,384 + SwiGLU 3 x 64 x 128 = 24,576 + 2 RMSNorms 128 = 41,088
+    # each (82,176), final norm 64, untied head 6,400: 95,040
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+         "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100}))
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
+        "from estimator import verify\n"
+        f"rec = verify([{{'Model': 'tiny llama', 'Parameters': '95040', 'Spec': 'config.json'}}],"
+        f" base_dir={str(tmp_path)!r})[0]\n"
+        "c = [c for c in rec.checks if c.name == 'params'][0]\n"
+        "print(rec.verdict, int(c.recomputed))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["verified", "95040"]

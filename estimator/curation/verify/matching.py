@@ -333,6 +333,16 @@ def from_entry(entry, how: str) -> Counted:
 _SPEC_CACHE: dict = {}
 
 
+def _analytic_config(path: Path) -> bool:
+    """Whether a config.json is of a family counted torch-free (estimator.spec.hf): then
+    ``load_spec`` reads it analytically, exactly as ``paramcount CONFIG.json`` does."""
+    from ...spec.hf import FAMILIES
+    from ...spec.hf.read import read_config_file
+
+    raw = read_config_file(path)
+    return isinstance(raw, dict) and raw.get("model_type") in FAMILIES
+
+
 def count_spec(path: Path) -> Counted:
     """Count an archspec (torch-free) or a Hugging Face config.json the row names. Errors name
     the file and the rule, never its content."""
@@ -343,7 +353,8 @@ def count_spec(path: Path) -> Counted:
             raise found
         return found
     try:
-        if path.suffix.lower() == ".json":
+        if path.suffix.lower() == ".json" and not _analytic_config(path):
+            # a family the torch-free reader does not know: transformers on the meta device
             try:
                 from ...graphs.hf_config import count_config
             except ImportError:
