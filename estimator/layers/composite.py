@@ -98,15 +98,20 @@ class Residual(_Composite):
 
 @register
 class Parallel(_Composite):
-    """Branches on the same input, joined by concatenation (Inception) or sum.
+    """Branches on the same input, joined by concatenation (Inception), sum, or elementwise
+    product (the Hadamard product of NCF's GMF path, He et al. 2017, "Neural Collaborative
+    Filtering", WWW, eq. 9: phi(p_u, q_i) = p_u ⊙ q_i).
 
     ``branches`` is a list of layer lists (paths ``name.0.*``, ``name.1.*``) or a mapping of
-    branch names to layer lists. ``axis`` is the batchless concat axis (0 = channels)."""
+    branch names to layer lists. ``axis`` is the batchless concat axis (0 = channels). A
+    branch may start from another input or layer (``from:``), so two embeddings of two inputs
+    can be joined. other: sum and product, (n - 1) adds or multiplies per element of n
+    branches; concat, 0 (a copy)."""
 
     kind: Literal["parallel"] = "parallel"
     branches_: Union[list[Any], dict[str, Any]] = Field(..., alias="branches",
                                                        description="list of layer lists, or name -> layers")
-    join: Literal["concat", "sum"] = Field("concat", description="concat or sum")
+    join: Literal["concat", "sum", "product"] = Field("concat", description="concat, sum or (elementwise) product")
     axis: Count0 = Field(0, description="concat axis, batchless (0 = channels)")
 
     child_fields: ClassVar[tuple] = ("branches",)
@@ -122,10 +127,11 @@ class Parallel(_Composite):
 
     def combine(self, x, outs):
         shapes = [tuple(s) for s in outs.values()]
-        if self.join == "sum":
+        if self.join in ("sum", "product"):
             if len(set(shapes)) != 1:
-                raise ShapeError(f"sum join needs equal branch shapes, got {shapes}")
-            return shapes[0], costs.RESIDUAL * numel(shapes[0]) * (len(shapes) - 1)
+                raise ShapeError(f"{self.join} join needs equal branch shapes, got {shapes}")
+            cost = costs.RESIDUAL if self.join == "sum" else costs.GATE
+            return shapes[0], cost * numel(shapes[0]) * (len(shapes) - 1)
         a = self.axis
         for s in shapes:
             if a >= len(s):
@@ -140,9 +146,9 @@ class Parallel(_Composite):
         import torch
 
         vals = list(outs.values())
-        if self.join == "sum":
+        if self.join in ("sum", "product"):
             out = vals[0]
             for v in vals[1:]:
-                out = out + v
+                out = out + v if self.join == "sum" else out * v
             return out
         return torch.cat(vals, dim=self.axis + 1)
