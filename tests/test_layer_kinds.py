@@ -207,6 +207,13 @@ HAND_CASES = {
     "layer_scale": (4, 4, 0, 12, (3, 4)),
     # crop 2x6x7 to its centre 4 x 3: a view, nothing counted
     "crop": (0, 0, 0, 0, (2, 4, 3)),
+    # window_attention on a 4 x 4 x 8 map, 2 heads, 2 x 2 windows, shifted: n = 16, N = 4;
+    # qkv 3*8*8 + 24 = 216, proj 64 + 8 = 72, bias table (2*2 - 1)^2 * 2 = 18 -> 306;
+    # FLOPs qkv 2*16*8*24 = 6,144 + scores and values 2*2*16*4*8 = 2,048 + proj 2*16*8*8 = 2,048;
+    # other: qkv bias 384 + 128 logits x (softmax 3 + scale 1 + bias 1 + mask 1) 768 + proj bias 128
+    "window_attention": (306, 306, 10_240, 1_280, (4, 4, 8)),
+    # patch_merge 4 x 6 x 3 -> 2 x 3 x 12: a gather, nothing counted
+    "patch_merge": (0, 0, 0, 0, (2, 3, 12)),
 }
 
 
