@@ -214,6 +214,12 @@ HAND_CASES = {
     "window_attention": (306, 306, 10_240, 1_280, (4, 4, 8)),
     # patch_merge 4 x 6 x 3 -> 2 x 3 x 12: a gather, nothing counted
     "patch_merge": (0, 0, 0, 0, (2, 3, 12)),
+    # vitdet_attention on a 5 x 5 x 8 map, 2 heads, 3 x 3 windows: padded to 6 x 6, n = 36,
+    # N = 9, e = 4; qkv 192 + 24, proj 64 + 8, tables 2 * (2*3 - 1) * 4 = 40 -> 328;
+    # FLOPs qkv 2*36*8*24 = 13,824 + scores and values 4*36*9*8 = 10,368 + relative terms
+    # 2*36*(3 + 3)*8 = 3,456 + proj 2*36*8*8 = 4,608; other: qkv bias 864 + proj bias 288 +
+    # 648 logits x (softmax 3 + scale 1 + two relative adds 2) 3,888
+    "vitdet_attention": (328, 328, 32_256, 5_040, (5, 5, 8)),
 }
 
 
