@@ -190,7 +190,11 @@ def test_not_a_regular_file(tmp_path, cli):
     d = tmp_path / "dir.json"
     d.mkdir()
     code, _, err = cli(str(d))
-    assert code == 2 and "not a regular file" in err
+    assert code == 2 and "this is a folder, not a config.json" in err
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    code, _, err = cli(str(fifo))   # read_bytes: never blocks on a FIFO
+    assert code == 2 and "not a regular file (a device, FIFO or socket)" in err
     code, _, err = cli(str(tmp_path / "missing.json"))
     assert code == 2 and "no such file" in err
 

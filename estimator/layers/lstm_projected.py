@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from .recurrent import LSTM
-from .registry import Ctx, Formula, Param, Shape, ShapeError, Size, register
+from .registry import Ctx, Formula, Shape, ShapeError, Size, register
 
 
 @functools.cache
@@ -93,23 +93,7 @@ class LSTMP(LSTM):
 
     def formula(self, x: Shape, ctx: Ctx) -> Formula:
         self.output_shape(x, ctx)
-        t, i = x
-        g, h, q = 4 * self.hidden, self.hidden, self.proj
-        dirs = 2 if self.bidirectional else 1
-        p, flops = {}, 0
-        for layer in range(self.layers):
-            width = i if layer == 0 else q * dirs
-            for dr in range(dirs):
-                sfx = f"l{layer}" + ("_reverse" if dr else "")
-                p[f"rnn.weight_ih_{sfx}"] = Param((g, width), "recurrent")
-                p[f"rnn.weight_hh_{sfx}"] = Param((g, q), "recurrent")
-                if self.bias:
-                    p[f"rnn.bias_ih_{sfx}"] = Param((g,), "recurrent")
-                    p[f"rnn.bias_hh_{sfx}"] = Param((g,), "recurrent")
-                p[f"rnn.weight_hr_{sfx}"] = Param((q, h), "recurrent")
-                flops += 2 * t * (g * (width + q) + q * h)
-        other = self.layers * dirs * t * (h * self.gate_cost + (2 * g if self.bias else 0))
-        return Formula(p, flops=flops, other=other)
+        return self.stacked(x, self.proj, proj=True)
 
     def build(self, x: Shape, ctx: Ctx):
         return _module()(x[1], self.hidden, self.proj, self.layers, self.bidirectional, self.bias,

@@ -55,20 +55,29 @@ class _Recurrent(LayerSpec):
         g = 4 for LSTM (Hochreiter & Schmidhuber 1997), 3 for GRU (Cho et al. 2014), 1 for RNN.
         Layers after the first take i = h x directions."""
         self.output_shape(x, ctx)
+        return self.stacked(x, self.hidden)
+
+    def stacked(self, x: Shape, state: int, proj: bool = False) -> Formula:
+        """The stack's tensors under PyTorch's names and its FLOPs, for a recurrent state
+        ``state`` wide (the hidden size h, or the projection p of an LSTMP, whose extra
+        p x h ``weight_hr`` adds 2·T·p·h FLOPs per layer and direction)."""
         t, i = x
         g, h = self.gates * self.hidden, self.hidden
         dirs = 2 if self.bidirectional else 1
         p, flops = {}, 0
         for layer in range(self.layers):
-            width = i if layer == 0 else h * dirs
+            width = i if layer == 0 else state * dirs
             for dr in range(dirs):
                 sfx = f"l{layer}" + ("_reverse" if dr else "")
                 p[f"rnn.weight_ih_{sfx}"] = Param((g, width), "recurrent")
-                p[f"rnn.weight_hh_{sfx}"] = Param((g, h), "recurrent")
+                p[f"rnn.weight_hh_{sfx}"] = Param((g, state), "recurrent")
                 if self.bias:
                     p[f"rnn.bias_ih_{sfx}"] = Param((g,), "recurrent")
                     p[f"rnn.bias_hh_{sfx}"] = Param((g,), "recurrent")
-                flops += 2 * t * g * (width + h)
+                flops += 2 * t * g * (width + state)
+                if proj:
+                    p[f"rnn.weight_hr_{sfx}"] = Param((state, h), "recurrent")
+                    flops += 2 * t * state * h
         other = self.layers * dirs * t * (h * self.gate_cost + (2 * g if self.bias else 0))
         return Formula(p, flops=flops, other=other)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -35,32 +33,28 @@ def supported_line() -> str:
 
 
 def read_config_file(path: str | Path) -> dict:
-    """The JSON object of a config file: a regular file under :data:`MAX_CONFIG_BYTES`;
-    SpecError (one line) otherwise. The content is never quoted in an error."""
-    p = Path(path)
+    """The JSON object of a config file: a regular file of at most :data:`MAX_CONFIG_BYTES`
+    (read by :func:`estimator.safety.read_bytes`); SpecError (one line) otherwise. The
+    content is never quoted in an error."""
+    from ...errors import InputError
+    from ...safety import read_bytes
+
+    if not Path(path).exists():   # worded as every loader words it (specs, ONNX)
+        raise SpecError("no such file", file=str(path))
     try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise SpecError("no such file", file=str(p)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {type(exc).__name__}", file=str(p)) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise SpecError("not a regular file", file=str(p))
-    if st.st_size > MAX_CONFIG_BYTES:
-        raise SpecError(f"{st.st_size:,} bytes: a config.json is at most "
-                        f"{MAX_CONFIG_BYTES:,} bytes", file=str(p))
+        data = read_bytes(path, max_bytes=MAX_CONFIG_BYTES, what="config.json")
+    except InputError as err:
+        raise SpecError(err.message, file=err.file) from None
     try:
-        with open(p, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read a config: {type(exc).__name__}", file=str(p)) from None
+    except UnicodeDecodeError:
+        raise SpecError("not a text file (invalid UTF-8)", file=str(path)) from None
     try:
         obj = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise SpecError(f"not JSON: {exc.msg}", file=str(p), line=exc.lineno) from None
+        raise SpecError(f"not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
     except (ValueError, RecursionError) as exc:  # 5001-digit ints, NaN, deep nesting
-        raise SpecError(f"not a config: {str(exc).splitlines()[0][:120]}", file=str(p)) from None
+        raise SpecError(f"not a config: {str(exc).splitlines()[0][:120]}", file=str(path)) from None
     return obj
 
 
