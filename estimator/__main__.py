@@ -1,4 +1,4 @@
 """``python -m estimator`` works like ``paramcount``."""
-from .cli import main
+from .cli import run
 
-main()
+run()
