@@ -10,8 +10,6 @@ A room (one file per layer family) defines, per kind, a pydantic config model de
 * ``build(x, ctx)``: the PyTorch module (torch imported lazily, inside the method);
 * ``EXAMPLE``: a small config and input used by the registry-driven tests and the docs.
 """
-from __future__ import annotations
-
 import functools
 import importlib
 import math
