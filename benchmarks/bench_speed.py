@@ -175,7 +175,9 @@ def main() -> None:
     write_results(args.markdown, text, [], allow_partial=True)
 
 
-_LIBRARIES = "import typer, typer._adapters, pydantic.main, yaml"
+# what a count cannot start without: typer with its pydantic parameter adapters, pydantic's
+# models, PyYAML; exiting as paramcount's process does (gc.freeze, estimator.cli.run)
+_LIBRARIES = "import typer, typer._adapters, pydantic.main, yaml, gc; gc.freeze()"
 
 
 def _instructions(cmd: list[str], tree: Path, env: dict) -> int | None:

@@ -24,7 +24,6 @@ if os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__" and \
     _loader.get_plugins = lambda: ()
     sys.modules["pydantic.plugin._loader"] = _loader
 
-import gc
 import importlib
 
 import typer
@@ -32,7 +31,7 @@ import typer
 from ..errors import PCError
 from .common import app, tidy_help
 
-__all__ = ["app", "main", "run", "COMMANDS"]
+__all__ = ["app", "main", "COMMANDS"]
 
 # Each command -> the module of estimator.cli that registers it. `paramcount WORD` imports
 # only WORD's module (start-up: the others' imports cost more than the command itself);
@@ -118,20 +117,5 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rc if isinstance(rc, int) else 0)
 
 
-def run() -> None:
-    """The process entry point (the ``paramcount`` script, ``python -m estimator``):
-    :func:`main`, then an exit that skips the cycle collector's last pass. At exit the
-    interpreter runs a full collection over every object alive, and nearly all of them are the
-    modules, classes and validators that start-up built, which live until the process ends
-    anyway; that pass was about a sixth of the CPU of ``paramcount SPEC.yaml``. Frozen
-    (``gc.freeze``), they are left out of it; the process still exits as usual (atexit
-    handlers, flushed streams). Only for a process of its own: code that calls :func:`main`
-    in-process (the tests) keeps its collector as it was."""
-    try:
-        main()
-    finally:
-        gc.freeze()
-
-
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    main()
