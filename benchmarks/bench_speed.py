@@ -8,6 +8,10 @@ interleaved, so both see the same machine load; the ratios within one run are th
 
     git archive <base commit> | tar -x -C /tmp/base      # the tree before the change
     python benchmarks/bench_speed.py --before /tmp/base --markdown benchmarks/RESULTS-speed.md
+
+``--startup`` measures only the start-up rows (``paramcount SPEC.yaml`` against ``import
+torch``, with the interpreter and the libraries alone beside them as the floor), many rounds,
+and with ``--markdown`` replaces only the "## Start-up" section of that file.
 """
 from __future__ import annotations
 
@@ -71,8 +75,16 @@ def main() -> None:
     ap.add_argument("--before", type=Path, required=True, help="the tree before the change")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap job (median)")
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--startup", action="store_true",
+                    help="only the start-up rows (see startup())")
+    ap.add_argument("--rounds", type=int, default=15, help="with --startup: rounds (median)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="with --startup: also count each job's instructions under valgrind")
     args = ap.parse_args()
     trees = {"before": args.before.resolve(), "after": ROOT}
+    if args.startup:
+        startup(trees, args)
+        return
     py = sys.executable
     la0 = os.getloadavg()[0]
     cheap = args.repeat
@@ -161,6 +173,108 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     write_results(args.markdown, text, [], allow_partial=True)
+
+
+# what a count cannot start without: typer with its pydantic parameter adapters, pydantic's
+# models, PyYAML; exiting as paramcount's process does (gc.freeze, estimator.cli.run)
+_LIBRARIES = "import typer, typer._adapters, pydantic.main, yaml, gc; gc.freeze()"
+
+
+def _instructions(cmd: list[str], tree: Path, env: dict) -> int | None:
+    """Instructions executed by ``cmd`` (valgrind's cachegrind without its cache model): a
+    figure that, unlike CPU seconds, does not move with the machine's load."""
+    import re
+    import shutil
+
+    if not shutil.which("valgrind"):
+        return None
+    p = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                        "--cachegrind-out-file=/dev/null", *cmd], capture_output=True, text=True,
+                       env=env, cwd=tree)
+    m = re.search(r"I\s+refs:\s+([\d,]+)", p.stderr)
+    return int(m.group(1).replace(",", "")) if m else None
+
+
+def startup(trees: dict[str, Path], args) -> None:
+    """The start-up rows: each job a fresh process, in rounds (every job of both trees once per
+    round, ``import torch`` and the floor jobs once per round for both), so that both trees
+    see the same load; CPU median and minimum over the rounds."""
+    py = sys.executable
+    rounds = args.rounds
+    spec = "archspecs/alexnet.yaml"
+    shared = [("import torch", [py, "-c", "import torch"]),
+              ("python -c pass (interpreter and site)", [py, "-c", "pass"]),
+              ("the libraries alone: `" + _LIBRARIES + "`", [py, "-c", _LIBRARIES])]
+    per_tree = [(f"paramcount {spec}", [py, "-m", "estimator", spec]),
+                (f"paramcount {spec} --json", [py, "-m", "estimator", spec, "--json"])]
+    cpu: dict[tuple[str, str], list[float]] = {}
+    la0 = os.getloadavg()[0]
+    for name, cmd in per_tree:  # warm-up: bytecode caches, the file cache
+        for label, tree in trees.items():
+            measure(cmd, tree, 1)
+    for r in range(rounds):
+        for name, cmd in shared:
+            cpu.setdefault((name, "both"), []).append(measure(cmd, ROOT, 1)["cpu"])
+        for name, cmd in per_tree:
+            for label, tree in trees.items():
+                cpu.setdefault((name, label), []).append(measure(cmd, tree, 1)["cpu"])
+        sys.stderr.write(f"round {r + 1}/{rounds}\n")
+    la1 = os.getloadavg()[0]
+    ins = {}
+    if args.instructions:
+        for name, cmd in shared:
+            ins[(name, "both")] = _instructions(cmd, ROOT, _env(ROOT))
+        for name, cmd in per_tree:
+            for label, tree in trees.items():
+                ins[(name, label)] = _instructions(cmd, tree, _env(tree))
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    torch = med[("import torch", "both")]
+    torch_ins = ins.get(("import torch", "both"))
+    lines = ["## Start-up (`paramcount SPEC.yaml` against `import torch`)", "",
+             f"Command: `python benchmarks/bench_speed.py --startup --before /tmp/base"
+             f"{' --instructions' if args.instructions else ''} --markdown "
+             "benchmarks/RESULTS-speed.md`.  ",
+             environment().split(", load average")[0] + f". Load average {la0:.1f} at the "
+             f"start, {la1:.1f} at the end. {rounds} rounds, each job a fresh process with its "
+             "bytecode cached (as a user runs it); in every round each job once, both trees "
+             "interleaved; CPU = user + system seconds of the whole process.", "",
+             "| job | tree | CPU median (s) | CPU min (s) | median / import torch |"
+             + (" instructions (M) | instructions / import torch |" if ins else ""),
+             "|---|---|---:|---:|---:|" + ("---:|---:|" if ins else "")]
+    for name, _ in shared + per_tree:
+        for label in (["both"] if (name, "both") in cpu else list(trees)):
+            k = (name, label)
+            row = (f"| {name} | {label if label != 'both' else '-'} | {med[k]:.3f} | "
+                   f"{min(cpu[k]):.3f} | {med[k] / torch:.3f} |")
+            if ins:
+                n = ins.get(k)
+                row += (f" {n / 1e6:,.0f} | {n / torch_ins:.3f} |" if n and torch_ins
+                        else " - | - |")
+            lines.append(row)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        _replace_section(args.markdown, text)
+
+
+def _env(tree: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def _replace_section(path: Path, section: str) -> None:
+    """Put ``section`` (a "## Start-up" heading and its text) in place of that section of
+    ``path``, leaving every other section as it is; appended if there is none."""
+    old = path.read_text().splitlines(keepends=True) if path.exists() else []
+    head = section.splitlines()[0].split(" (")[0]
+    start = next((i for i, l in enumerate(old) if l.startswith(head)), None)
+    if start is None:
+        path.write_text("".join(old).rstrip("\n") + "\n\n" + section)
+        return
+    end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
+    rest = "".join(old[end:])
+    path.write_text("".join(old[:start]) + section + ("\n" + rest if rest else ""))
 
 
 if __name__ == "__main__":

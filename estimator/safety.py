@@ -22,11 +22,9 @@ terminal or written into a spreadsheet. The rules (``docs/limits.md`` states the
 """
 from __future__ import annotations
 
-import html
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -74,6 +72,8 @@ def csv_cell(value: Any) -> Any:
 def html_text(text: Any) -> str:
     """``text`` escaped for HTML (and for Markdown rendered as HTML): ``<script>`` becomes
     ``&lt;script&gt;``, quotes are escaped for attributes."""
+    import html  # here, not at the top: only pages need it (start-up of every command)
+
     return html.escape(str(text), quote=True)
 
 
@@ -206,6 +206,8 @@ def write_output(path: str | os.PathLike, data: str | bytes,
             with open(p, "wb") as fh:
                 fh.write(blob)
             return p
+        import tempfile  # only a command that writes a file needs it (start-up)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp",
                                    dir=p.parent if str(p.parent) else ".")
         try:

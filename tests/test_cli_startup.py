@@ -35,3 +35,30 @@ def test_a_spec_count_imports_only_its_command():
     # the count command's module and the shared helpers, no other command, no plugin scan
     # (pydantic's loader is the no-plugins stand-in, which has no __file__), no torch
     assert ast.literal_eval(p.stderr.strip().splitlines()[-1]) == ["estimator.cli.common", "estimator.cli.spec"]
+
+
+def test_the_process_entry_freezes_start_up_and_keeps_output_and_exit_codes(cli):
+    # `python -m estimator` (and the paramcount script, estimator.__main__:run) runs main() with a
+    # young generation larger than Python's 700 objects and then freezes what start-up built,
+    # so the interpreter's last collection at exit skips it; an atexit hook registered before
+    # run() sees both, and the output and the exit codes are main()'s (in-process, main()
+    # leaves the collector alone: nothing frozen, the thresholds as they were)
+    import gc
+
+    assert 'paramcount = "estimator.__main__:run"' in (ROOT / "pyproject.toml").read_text()
+    probe = ("import atexit, gc, sys\n"
+             "atexit.register(lambda: sys.stderr.write(f'frozen={gc.get_freeze_count() > 0} '\n"
+             "                                         f'young={gc.get_threshold()[0] > 700}\\n'))\n"
+             "sys.argv[0] = 'paramcount'\n"
+             "from estimator.__main__ import run\nrun()\n")
+    spec = str(ROOT / "archspecs" / "alexnet.yaml")
+    p = subprocess.run([sys.executable, "-c", probe, spec], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    before = gc.get_threshold()
+    code, out, _ = cli(spec)
+    assert (p.returncode, p.stdout) == (code, out) == (0, out)
+    assert p.stderr.splitlines()[-1] == "frozen=True young=True"
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+    bad = subprocess.run([sys.executable, "-m", "estimator", "no-such-spec.yaml"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "no-such-spec.yaml: no such file\n")

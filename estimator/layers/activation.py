@@ -1,7 +1,5 @@
 """Elementwise activations and softmax. No parameters, no forward FLOPs; other_flops is
 ``costs.ACTIVATION`` per element (``costs.SOFTMAX`` for softmax)."""
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Additive (Bahdanau) attention: a one-hidden-layer network scores every (query, key) pair and
 the output is the attention-weighted sum of the memory (the recurrent translators' attention)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

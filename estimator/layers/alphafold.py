@@ -11,8 +11,6 @@ after it is the kind here. ``LinearNoBias`` of the supplement has no bias, ``Lin
 
 Shapes are channels-last: an MSA (s, r, c), a pair representation (r, r, c), a single
 representation (r, c)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

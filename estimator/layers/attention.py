@@ -1,7 +1,5 @@
 """Attention: self and cross, multi-head / multi-query / grouped-query, optional rotary or
 Transformer-XL relative positions."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

@@ -5,8 +5,6 @@ composite's input, and a join rule (``combine``) that makes one output from thei
 Any layer, composite or not, may carry ``repeat: N`` (with ``shared: true`` for ALBERT-style
 weight sharing) and ``share: PATH``; the walker in :mod:`estimator.analytic` handles those.
 """
-from __future__ import annotations
-
 from typing import Any, ClassVar, Literal, Optional, Union
 
 from pydantic import Field

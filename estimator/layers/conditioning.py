@@ -4,8 +4,6 @@ embedding) projected to the map's channels and added at every position (Ho, Jain
 is specified by adding the Transformer sinusoidal position embedding into each residual
 block"; the ResnetBlock of Rombach et al. 2022's latent-diffusion U-Net: h = conv1(...) +
 Linear(SiLU(t_emb))[:, :, None, None])."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

@@ -1,8 +1,6 @@
 """Contrastive image-text logits (Radford et al. 2021, "Learning Transferable Visual Models From
 Natural Language Supervision", Figure 3): both embeddings L2-normalised, their dot product
 scaled by a learned temperature exp(t)."""
-from __future__ import annotations
-
 import functools
 import math
 from typing import ClassVar, Literal

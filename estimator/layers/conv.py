@@ -1,6 +1,4 @@
 """Convolutions: conv1d/2d/3d and their transposed forms."""
-from __future__ import annotations
-
 import math
 from typing import ClassVar, Literal, Optional, Union
 

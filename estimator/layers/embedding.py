@@ -3,8 +3,6 @@
 Rotary position embeddings have no parameters and act on queries and keys: they are the
 ``rotary: true`` option of ``attention``.
 """
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

@@ -6,8 +6,6 @@ single vector. This is PyTorch's ``nn.EmbeddingBag`` and the sparse-feature arm 
 (Naumov et al. 2019, "Deep Learning Recommendation Model for Personalization and
 Recommendation Systems", arXiv:1906.00091, section 2.1.1 and Fig. 1).
 """
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Hierarchical mixture of experts: a primary gate picks groups, each group's own gate picks
 experts (Shazeer et al. 2017, Appendix B), with noisy top-k gating (section 2.1)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

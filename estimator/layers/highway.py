@@ -1,7 +1,5 @@
 """Highway layer: a gated mix of a transform and the input (Srivastava, Greff & Schmidhuber
 2015), as in character-level language models' and ELMo's token encoders."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

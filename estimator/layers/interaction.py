@@ -8,8 +8,6 @@ vector concatenated with the entries of Z below the diagonal (the reference code
 facebookresearch/dlrm ``dlrm_s_pytorch.py`` ``interact_features``, with
 ``arch_interaction_itself`` false; true keeps the diagonal as well).
 """
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

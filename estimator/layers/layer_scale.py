@@ -2,8 +2,6 @@
 Sablayrolles, Synnaeve & Jégou 2021, "Going deeper with Image Transformers" (CaiT), ICCV,
 section 3, Eq. 6: x' = x + diag(λ_1..λ_d) × SA(η(x)); used by ConvNeXt, Liu et al. 2022,
 section 2.6, and DINOv2, Oquab et al. 2023)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

@@ -2,8 +2,6 @@
 "Gradient-Based Learning Applied to Document Recognition", Proc. IEEE 86(11), section II.B and
 Appendix A): a convolution with a connection table (C3), trainable sub-sampling (S2, S4), the
 scaled hyperbolic tangent, and the Euclidean RBF output layer."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

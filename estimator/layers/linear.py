@@ -1,6 +1,4 @@
 """Linear (dense) layers."""
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """LSTM with a projected recurrent state (LSTMP): the cell state stays h wide while the output
 and the recurrent input are projected to p (Sak, Senior & Beaufays 2014; ELMo's biLM)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

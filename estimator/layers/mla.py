@@ -1,7 +1,5 @@
 """Multi-head latent attention (MLA): DeepSeek-V2's attention with low-rank key/value (and
 query) compression and a decoupled rotary key shared by all heads."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

@@ -1,6 +1,4 @@
 """Feed-forward blocks: plain (up, act, down) and gated (SwiGLU / GeGLU)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

@@ -1,6 +1,4 @@
 """Mixture of experts: a router, routed experts (top-k per token) and optional shared experts."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal, Optional
 

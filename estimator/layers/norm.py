@@ -3,8 +3,6 @@
 Parameters are the affine scale (and shift). BatchNorm's running mean/variance are buffers,
 not parameters (as in PyTorch), and are not counted. All work is elementwise: other_flops.
 """
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

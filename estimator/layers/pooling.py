@@ -1,7 +1,5 @@
 """Pooling: max/average (fixed window), adaptive, and global. No parameters, no forward FLOPs;
 their comparisons/adds are estimated in ``other_flops``."""
-from __future__ import annotations
-
 import math
 from typing import ClassVar, Literal, Optional
 

@@ -1,6 +1,4 @@
 """Recurrent layers: RNN, LSTM, GRU (stacked, optionally bidirectional), counted per time step."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

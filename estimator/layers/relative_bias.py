@@ -4,8 +4,6 @@ The table lives once per stack (T5 keeps it in the first layer and passes the co
 every later layer); here it is one layer whose output, a (heads, T, T) tensor, attention layers
 read with ``position_bias: PATH`` and add to their logits.
 """
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

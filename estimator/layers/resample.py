@@ -2,8 +2,6 @@
 decoders of latent diffusion and its autoencoder: Rombach et al. 2022, "High-Resolution Image
 Synthesis with Latent Diffusion Models", CVPR, Appendix; as in Ho et al. 2020's DDPM U-Net,
 whose up-sampling is nearest-neighbour interpolation followed by a 3 x 3 convolution)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

@@ -1,7 +1,5 @@
 """Shape-only layers: flatten, dropout, identity, transpose, select, reshape. No parameters, no
 FLOPs."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

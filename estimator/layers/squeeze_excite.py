@@ -1,8 +1,6 @@
 """Squeeze-and-excitation: a channel gate computed from the globally pooled input
 (Hu, Shen & Sun 2018, "Squeeze-and-Excitation Networks", section 3 and Figure 1; as used in
 the MBConv blocks of MobileNetV3 and EfficientNet)."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

@@ -1,8 +1,6 @@
 """Image-transformer tokens: an image cut into embedded patches, a learned class token put in
 front, and one token's output taken out (Dosovitskiy et al. 2020, "An Image is Worth 16x16
 Words", section 3.1, Eq. 1 and 4). Learned positions are ``pos_embedding``."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 

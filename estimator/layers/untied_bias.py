@@ -2,8 +2,6 @@
 network, Silver et al. 2016, "Mastering the game of Go with deep neural networks and tree
 search", Nature 529, Methods, "Neural network architecture": the final layer "convolves 1
 filter of kernel size 1 x 1 with stride 1, with a different bias for each position")."""
-from __future__ import annotations
-
 import functools
 from typing import ClassVar, Literal
 
