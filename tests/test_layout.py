@@ -65,3 +65,16 @@ def test_every_top_level_module_is_ranked():
     names = {p.stem if p.is_file() else p.name for p in PKG.iterdir()
              if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
     assert names <= set(RANK), names - set(RANK)
+
+
+ROOMS = sorted((PKG / "layers").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", ROOMS, ids=lambda p: p.name)
+def test_layer_rooms_do_without_postponed_annotations(path):
+    # layers/registry.py's docstring: with `from __future__ import annotations` pydantic
+    # compiles and evaluates every field's annotation string when a room's classes are built
+    tree = ast.parse(path.read_text(), filename=str(path))
+    future = [n.lineno for n in tree.body if isinstance(n, ast.ImportFrom)
+              and n.module == "__future__" and any(a.name == "annotations" for a in n.names)]
+    assert not future, f"layers/{path.name}:{future[0]}: drop `from __future__ import annotations`"

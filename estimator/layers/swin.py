@@ -7,7 +7,6 @@ and the patch merging layer that halves the resolution between stages (section 3
 The map stays (H, W, C), rows of tokens in raster order, so LayerNorm, MLP and linear layers
 act on its last dim as they do on a (T, d) sequence.
 """
-from __future__ import annotations
 
 import functools
 from typing import ClassVar, Literal

@@ -8,7 +8,6 @@ relative position embedding R_{p(i),p(j)} = R^h_{h(i),h(j)} + R^w_{w(i),w(j)}, a
 logits as q_i · R; Kirillov et al. 2023, "Segment Anything", ICCV, arXiv:2304.02643,
 Appendix A: a ViT-H/16 with 14 x 14 windows and four global blocks).
 """
-from __future__ import annotations
 
 import functools
 from typing import ClassVar, Literal
