@@ -291,11 +291,14 @@ def resolve_vars(raw_vars: dict, overrides: dict, file, raw) -> dict:
         values[name] = v
         return v
 
-    for name in exprs:
-        if not str(name).isidentifier():
-            raise SpecError(f"variable name '{name}' is not an identifier", file=file,
-                            line=line_of(raw, ("vars", name)), key=f"vars.{name}")
-        get(name)
+    try:
+        for name in exprs:
+            if not str(name).isidentifier():
+                raise SpecError(f"variable name '{name}' is not an identifier", file=file,
+                                line=line_of(raw, ("vars", name)), key=f"vars.{name}")
+            get(name)
+    finally:
+        del get  # it calls itself (a reference cycle holding the spec's YAML): break it
     return values
 
 
