@@ -20,6 +20,7 @@ stops the load there, before a tree of millions of nodes is built.
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,26 +51,34 @@ _MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
 _STR = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
 _INT = "tag:yaml.org,2002:int"
+#: where an anchor could start: '&' then a character an anchor name may hold (an '&' before a
+#: space, a comma or a bracket, as in 'Krizhevsky, Sutskever & Hinton', can be none)
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml parses and composes; the tag of each plain scalar is resolved once per distinct
-    text (PyYAML's resolver runs its regular expressions on every scalar); :func:`build`
-    makes the data."""
+    text (PyYAML's resolver runs its regular expressions on every scalar), and at once where
+    no implicit tag can apply (a quoted scalar; a plain one whose first character starts no
+    implicit tag's pattern: 'linear', 'd_model'); :func:`build` makes the data."""
+
+    #: the first characters of the texts an implicit tag (int, float, bool, null...) can match
+    FIRST = frozenset(getattr(yaml, "CSafeLoader", yaml.SafeLoader).yaml_implicit_resolvers)
 
     def __init__(self, stream):
         super().__init__(stream)
         self.tags: dict = {}
-        # an alias needs an anchor (&name): a text without '&' has no node twice
-        self.aliases = not isinstance(stream, str) or "&" in stream
+        # an alias needs an anchor (&name): a text without one has no node twice
+        self.aliases = not isinstance(stream, str) or _ANCHOR.search(stream) is not None
 
     def resolve(self, kind, value, implicit):
-        if kind is not yaml.ScalarNode:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers or None in self.FIRST:
             return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self.tags.get(key)
+        if not implicit[0] or value and value[0] not in self.FIRST:
+            return _STR  # what the resolver returns when no implicit pattern is tried
+        tag = self.tags.get(value)
         if tag is None:
-            tag = self.tags[key] = super().resolve(kind, value, implicit)
+            tag = self.tags[value] = super().resolve(kind, value, implicit)
         return tag
 
     def get_single_data(self):
