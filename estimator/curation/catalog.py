@@ -403,12 +403,18 @@ def _entries(path: Path) -> tuple[Entry, ...]:
 
 @lru_cache(maxsize=1024)
 def _entry(ref: SpecRef) -> Entry:
-    return make_entry(ref.path, ref.variant)
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc(keep=True):  # cached for the process: kept out of later collections
+        return make_entry(ref.path, ref.variant)
 
 
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
-    return tuple(e for p in spec_files([folder]) for e in _entries(p))
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc(keep=True):  # cached for the process: kept out of later collections
+        return tuple(e for p in spec_files([folder]) for e in _entries(p))
 
 
 def load_catalog(sources: Iterable[str | Path] | None = None, *, query: str | None = None,
