@@ -50,6 +50,7 @@ class LineList(list):
 _MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
 _STR = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
+_SCALAR = yaml.ScalarNode
 _INT = "tag:yaml.org,2002:int"
 #: where an anchor could start: '&' then a character an anchor name may hold (an '&' before a
 #: space, a comma or a bracket, as in 'Krizhevsky, Sutskever & Hinton', can be none)
@@ -97,7 +98,7 @@ def build(loader, root: yaml.Node, aliases: bool = True):
     An alias (``*name``) is the same node again: it is built once and reused, but counted
     as the nodes it stands for, so a document that would expand past MAX_ALIAS_NODES (a
     "billion laughs") is refused, and so is nesting deeper than MAX_YAML_DEPTH. A document
-    without anchors (``aliases=False``: no ``&`` in its text) has no node twice, so only the
+    without anchors (``aliases=False``: no ``&name`` in its text) has no node twice, so only the
     depth is tracked."""
     builder = _Builder(loader)
     if not aliases:
@@ -158,20 +159,30 @@ class _Builder:
             self.loader.flatten_mapping(node)
             obj = LineDict()
             obj.line, obj.lines = node.start_mark.line + 1, {}
-            lines = obj.lines
+            lines, inner = obj.lines, level < MAX_YAML_DEPTH
             for key_node, value_node in node.value:
-                key = self.plain(key_node, level + 1)
+                # a plain string (most keys and values) is its text: taken here, not built
+                if inner and key_node.tag == _STR and type(key_node) is _SCALAR:
+                    key = key_node.value
+                else:
+                    key = self.plain(key_node, level + 1)
                 self.key(key, key_node, obj)
-                obj[key] = self.plain(value_node, level + 1)
+                if inner and value_node.tag == _STR and type(value_node) is _SCALAR:
+                    obj[key] = value_node.value
+                else:
+                    obj[key] = self.plain(value_node, level + 1)
                 lines[key] = key_node.start_mark.line + 1
             return obj
         if node.tag != _SEQ:
             raise _refuse(node)
         obj = LineList()
         obj.line, obj.lines = node.start_mark.line + 1, []
-        lines = obj.lines
+        lines, inner = obj.lines, level < MAX_YAML_DEPTH
         for child in node.value:
-            obj.append(self.plain(child, level + 1))
+            if inner and child.tag == _STR and type(child) is _SCALAR:
+                obj.append(child.value)
+            else:
+                obj.append(self.plain(child, level + 1))
             lines.append(child.start_mark.line + 1)
         return obj
 
