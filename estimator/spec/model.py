@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import SpecError
+from ..layers.registry import kind_class, load_all
 from .expr import ExprError, as_int, evaluate, names_in
 from .yamlload import line_of
 
@@ -335,8 +336,6 @@ def _input(name: str, decl: InputDecl, vars_, file, raw, loc) -> Input:
 
 
 def parse_layer(item, loc: tuple, vars_: dict, file, raw):
-    from ..layers.registry import kind_class, load_all
-
     if isinstance(item, str):
         item = {"kind": item}
     if not isinstance(item, dict):
