@@ -236,11 +236,14 @@ def paused_gc(keep: bool = False):
 
     ``keep``: what is built stays for the life of the process (the catalog, cached): it goes
     to the collector's permanent generation (:func:`gc.freeze`) instead of being walked again
-    by the next collections and the one at exit. Only for a build that makes no reference
-    cycles (tests/test_catalog.py checks that a catalog load leaves none), since a frozen
-    object is freed by reference counting alone, and only once per cached build: a cycle
-    the caller left uncollected at that moment is frozen with it."""
+    by the next collections and the one at exit. A frozen object is freed by reference
+    counting alone, so this is only for a build that makes no reference cycles
+    (tests/test_catalog.py checks that a catalog load leaves none); and the caller's cycles
+    are collected first (one collection of what exists before the build), so that none
+    waiting to be collected is frozen with it."""
     was = gc.isenabled()
+    if keep:
+        gc.collect()
     gc.disable()
     try:
         yield
