@@ -134,13 +134,31 @@ def _join(prefix: str, seg: str) -> str:
     return f"{prefix}.{seg}" if prefix else seg
 
 
+def _canonical(groups: dict, nodes: dict, path: str) -> str:
+    """The walked path that stands for ``path`` (``blocks.7.attn`` -> ``blocks.1.attn``
+    when copies 1.. of ``blocks`` are identical)."""
+    if not groups or path in nodes:
+        return path
+    segs = path.split(".")
+    for i in range(1, len(segs)):
+        got = groups.get(".".join(segs[:i]))
+        if got and segs[i].isdigit() and got[0] < int(segs[i]) < got[1]:
+            segs[i] = str(got[0])
+    return ".".join(segs)
+
+
 class _Env(dict):
     """Outputs by path; a path into a collapsed repeat (``blocks.7.attn``) reads the copy
-    that stands for it (``blocks.1.attn``)."""
+    that stands for it (``blocks.1.attn``). It holds the walker's tables, not the walker (a
+    walker holding its own bound method is a reference cycle, kept alive until the cycle
+    collector runs)."""
 
-    def __init__(self, canonical):
+    def __init__(self, groups: dict, nodes: dict):
         super().__init__()
-        self.canonical = canonical
+        self.groups, self.nodes = groups, nodes
+
+    def canonical(self, key: str) -> str:
+        return _canonical(self.groups, self.nodes, key)
 
     def __missing__(self, key):
         c = self.canonical(key)
@@ -170,12 +188,12 @@ class _Walker:
         self.expand = expand
         self.top: list[Node] = []
         self.out: tuple = ()
-        self.env: dict[str, tuple] = _Env(self.canonical)
-        self.ids: dict[str, bool] = _Env(self.canonical)
         self.nodes: dict[str, Node] = {}
         self.leaves: dict[str, Node] = {}
         self.leaf_list: list[Node] = []
         self.groups: dict[str, tuple[int, int]] = {}  # collapsed group -> (template copy, repeat)
+        self.env: dict[str, tuple] = _Env(self.groups, self.nodes)
+        self.ids: dict[str, bool] = _Env(self.groups, self.nodes)
         for name, inp in spec.inputs.items():
             self.env[name] = inp.shape
             self.ids[name] = inp.ids
@@ -186,16 +204,8 @@ class _Walker:
                          key=key_path(loc) or None)
 
     def canonical(self, path: str) -> str:
-        """The walked path that stands for ``path`` (``blocks.7.attn`` -> ``blocks.1.attn``
-        when copies 1.. of ``blocks`` are identical)."""
-        if not self.groups or path in self.nodes:
-            return path
-        segs = path.split(".")
-        for i in range(1, len(segs)):
-            got = self.groups.get(".".join(segs[:i]))
-            if got and segs[i].isdigit() and got[0] < int(segs[i]) < got[1]:
-                segs[i] = str(got[0])
-        return ".".join(segs)
+        """The walked path that stands for ``path`` (see :func:`_canonical`)."""
+        return _canonical(self.groups, self.nodes, path)
 
     def seq(self, layers: list, x: tuple, ids: bool, prefix: str, depth: int, parent: list):
         for i, layer in enumerate(layers):
@@ -341,47 +351,47 @@ class _Walker:
         targets: dict[str, list[str]] = {}
         for (lp, _), (p, t) in alias.items():
             targets.setdefault(lp, []).append(f"{p}.{t}")
-
-        def visit(node: Node, copies: int) -> Count:
-            idx = len(rows)
-            rows.append(None)  # placeholder, parents before children
-            if node.formula is not None:
-                owned = {t for t in node.formula.params if (node.path, t) not in alias}
-                count = node.formula.count(owned)
-                for part, (pf, po) in node.formula.parts.items():
-                    names = [t for t in node.formula.params if t.startswith(part + ".")]
-                    pc = node.formula.count(owned, names)
-                    rows.append(LayerRow(f"{node.path}.{part}", "part", Count(
-                        pc.params, pc.active_params, pf, po, pc.by_type), None, node.depth + 1,
-                        True, copies=copies))
-                note = ""
-                if node.path in targets:
-                    note = (f"weights shared with {node.share_from}" if node.share_from else
-                            "tied to " + ", ".join(sorted(set(targets[node.path]))))
-                rows[idx] = LayerRow(node.path, node.kind, count, node.out, node.depth,
-                                     leaf=not node.formula.parts, note=note, copies=copies,
-                                     share_from=node.share_from or "")
-                return count
-            total = Count(other_flops=node.join_other)
-            last = len(node.children) - 1
-            for i, child in enumerate(node.children):
-                m = node.tail if i == last else 1
-                c = visit(child, copies * m)
-                total = total + (c if m == 1 else c.scale(m))
-            if node.group:
-                kind = f"{node.kind} x{node.layer.repeat}"
-                note = "weights shared across copies" if node.layer.shared else ""
-            else:
-                kind = node.kind
-                note = f"weights shared with {node.share_from}" if node.share_from else ""
-            rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
-                                 note=note, copies=copies, share_from=node.share_from or "")
-            return total
-
         total = Count()
         for top in self.top:
-            total = total + visit(top, 1)
+            total = total + self._visit(top, 1, rows, alias, targets)
         return rows, total
+
+    def _visit(self, node: Node, copies: int, rows: list, alias: dict, targets: dict) -> Count:
+        """Append the rows of ``node`` and its children to ``rows``; the count of ``node``."""
+        idx = len(rows)
+        rows.append(None)  # placeholder, parents before children
+        if node.formula is not None:
+            owned = {t for t in node.formula.params if (node.path, t) not in alias}
+            count = node.formula.count(owned)
+            for part, (pf, po) in node.formula.parts.items():
+                names = [t for t in node.formula.params if t.startswith(part + ".")]
+                pc = node.formula.count(owned, names)
+                rows.append(LayerRow(f"{node.path}.{part}", "part", Count(
+                    pc.params, pc.active_params, pf, po, pc.by_type), None, node.depth + 1,
+                    True, copies=copies))
+            note = ""
+            if node.path in targets:
+                note = (f"weights shared with {node.share_from}" if node.share_from else
+                        "tied to " + ", ".join(sorted(set(targets[node.path]))))
+            rows[idx] = LayerRow(node.path, node.kind, count, node.out, node.depth,
+                                 leaf=not node.formula.parts, note=note, copies=copies,
+                                 share_from=node.share_from or "")
+            return count
+        total = Count(other_flops=node.join_other)
+        last = len(node.children) - 1
+        for i, child in enumerate(node.children):
+            m = node.tail if i == last else 1
+            c = self._visit(child, copies * m, rows, alias, targets)
+            total = total + (c if m == 1 else c.scale(m))
+        if node.group:
+            kind = f"{node.kind} x{node.layer.repeat}"
+            note = "weights shared across copies" if node.layer.shared else ""
+        else:
+            kind = node.kind
+            note = f"weights shared with {node.share_from}" if node.share_from else ""
+        rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
+                             note=note, copies=copies, share_from=node.share_from or "")
+        return total
 
 
 def _close(word, options) -> str:

@@ -380,7 +380,10 @@ def _listed_in(path: Path) -> list[Listed]:
 
 @lru_cache(maxsize=4)
 def _listed_default(folder: Path) -> tuple[Listed, ...]:
-    return tuple(x for p in spec_files([folder]) for x in _listed_in(p))
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc(keep=True):  # cached for the process: kept out of later collections
+        return tuple(x for p in spec_files([folder]) for x in _listed_in(p))
 
 
 def listed(sources: Iterable[str | Path] | None = None) -> list[Listed]:
@@ -408,7 +411,10 @@ def _entry(ref: SpecRef) -> Entry:
 
 @lru_cache(maxsize=4)
 def _load_default(folder: Path) -> tuple[Entry, ...]:
-    return tuple(e for p in spec_files([folder]) for e in _entries(p))
+    from ..spec.yamlload import paused_gc
+
+    with paused_gc(keep=True):  # cached for the process: kept out of later collections
+        return tuple(e for p in spec_files([folder]) for e in _entries(p))
 
 
 def load_catalog(sources: Iterable[str | Path] | None = None, *, query: str | None = None,
@@ -420,11 +426,15 @@ def load_catalog(sources: Iterable[str | Path] | None = None, *, query: str | No
     listing costs what it shows."""
     from ..spec.yamlload import paused_gc
 
-    with paused_gc():  # one pause for the whole catalog (a collection per spec costs more)
-        if query is None and domain is None and since is None and until is None:
-            if not sources:
-                return list(_load_default(default_dir()))
+    if query is None and domain is None and since is None and until is None:
+        if not sources:
+            return list(_load_default(default_dir()))  # counted once per process
+        with paused_gc():  # one pause for the whole catalog (a collection per spec costs more)
             return [e for p in spec_files(sources) for e in make_entries(p)]
+    # the default catalog's headers and entries are cached for the process (_listed_default,
+    # _entry): kept out of later collections. Not _entry itself: a lookup per CSV row (verify)
+    # would cost a collection each
+    with paused_gc(keep=not sources):
         chosen = [x.ref for x in listed(sources)
                   if x.broken or _keep(x, query, domain, since, until)]
         count = _entry if not sources else (lambda r: make_entry(r.path, r.variant))

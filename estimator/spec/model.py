@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import SpecError
+from ..layers.registry import kind_class, load_all
 from .expr import ExprError, as_int, evaluate, names_in
 from .yamlload import line_of
 
@@ -291,11 +292,14 @@ def resolve_vars(raw_vars: dict, overrides: dict, file, raw) -> dict:
         values[name] = v
         return v
 
-    for name in exprs:
-        if not str(name).isidentifier():
-            raise SpecError(f"variable name '{name}' is not an identifier", file=file,
-                            line=line_of(raw, ("vars", name)), key=f"vars.{name}")
-        get(name)
+    try:
+        for name in exprs:
+            if not str(name).isidentifier():
+                raise SpecError(f"variable name '{name}' is not an identifier", file=file,
+                                line=line_of(raw, ("vars", name)), key=f"vars.{name}")
+            get(name)
+    finally:
+        del get  # it calls itself (a reference cycle holding the spec's YAML): break it
     return values
 
 
@@ -332,8 +336,6 @@ def _input(name: str, decl: InputDecl, vars_, file, raw, loc) -> Input:
 
 
 def parse_layer(item, loc: tuple, vars_: dict, file, raw):
-    from ..layers.registry import kind_class, load_all
-
     if isinstance(item, str):
         item = {"kind": item}
     if not isinstance(item, dict):

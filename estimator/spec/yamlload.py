@@ -20,6 +20,7 @@ stops the load there, before a tree of millions of nodes is built.
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,29 +49,42 @@ class LineList(list):
 
 _MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_STR = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
+_SCALAR = yaml.ScalarNode
+_INT = "tag:yaml.org,2002:int"
+#: where an anchor could start: '&' then a character an anchor name may hold (an '&' before a
+#: space, a comma or a bracket, as in 'Krizhevsky, Sutskever & Hinton', can be none)
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml parses and composes; the tag of each plain scalar is resolved once per distinct
-    text (PyYAML's resolver runs its regular expressions on every scalar); :func:`build`
-    makes the data."""
+    text (PyYAML's resolver runs its regular expressions on every scalar), and at once where
+    no implicit tag can apply (a quoted scalar; a plain one whose first character starts no
+    implicit tag's pattern: 'linear', 'd_model'); :func:`build` makes the data."""
+
+    #: the first characters of the texts an implicit tag (int, float, bool, null...) can match
+    FIRST = frozenset(getattr(yaml, "CSafeLoader", yaml.SafeLoader).yaml_implicit_resolvers)
 
     def __init__(self, stream):
         super().__init__(stream)
         self.tags: dict = {}
+        # an alias needs an anchor (&name): a text without one has no node twice
+        self.aliases = not isinstance(stream, str) or _ANCHOR.search(stream) is not None
 
     def resolve(self, kind, value, implicit):
-        if kind is not yaml.ScalarNode:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers or None in self.FIRST:
             return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self.tags.get(key)
+        if not implicit[0] or value and value[0] not in self.FIRST:
+            return _STR  # what the resolver returns when no implicit pattern is tried
+        tag = self.tags.get(value)
         if tag is None:
-            tag = self.tags[key] = super().resolve(kind, value, implicit)
+            tag = self.tags[value] = super().resolve(kind, value, implicit)
         return tag
 
     def get_single_data(self):
         node = self.get_single_node()
-        return None if node is None else build(self, node)
+        return None if node is None else build(self, node, self.aliases)
 
 
 def _refuse(node) -> SpecError:
@@ -78,56 +92,126 @@ def _refuse(node) -> SpecError:
                      line=node.start_mark.line + 1)
 
 
-def build(loader, root: yaml.Node):
+def build(loader, root: yaml.Node, aliases: bool = True):
     """Composed nodes -> LineDict / LineList / scalars, in one pass that enforces the limits.
 
     An alias (``*name``) is the same node again: it is built once and reused, but counted
     as the nodes it stands for, so a document that would expand past MAX_ALIAS_NODES (a
-    "billion laughs") is refused, and so is nesting deeper than MAX_YAML_DEPTH."""
-    made: dict[int, tuple] = {}  # id(node) -> (object, expanded size, height)
-    added = [0]                  # nodes that aliases add
+    "billion laughs") is refused, and so is nesting deeper than MAX_YAML_DEPTH. A document
+    without anchors (``aliases=False``: no ``&name`` in its text) has no node twice, so only the
+    depth is tracked."""
+    builder = _Builder(loader)
+    if not aliases:
+        return builder.plain(root, 1)
+    return builder.make(root, 1)[0]
 
-    def deep(node, line=None):
-        return SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (the limit)",
-                         line=line or node.start_mark.line + 1)
 
-    def make(node, level: int) -> tuple:
+def _deep(node, line=None) -> SpecError:
+    return SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (the limit)",
+                     line=line or node.start_mark.line + 1)
+
+
+class _Builder:
+    """One document's build (a class, not a recursive closure: a closure that calls itself is
+    a reference cycle, which would keep every node and object built alive until the cycle
+    collector runs)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.made: dict[int, tuple] = {}  # id(node) -> (object, expanded size, height)
+        self.added = 0                    # nodes that aliases add
+
+    def scalar(self, node):
+        tag, value = node.tag, node.value
+        if tag == _STR:   # what construct_yaml_str returns
+            return value
+        if tag == _INT and len(value) <= 18 and value.isascii() and value.isdigit() and (
+                value[0] != "0" or value == "0"):
+            return int(value)  # plain decimal digits, no octal 0...: what construct_yaml_int
+            # returns (longer ones go through it, for its digit-limit error)
+        fn = self.loader.yaml_constructors.get(tag)
+        if fn is None or tag in (_MAP, _SEQ):
+            raise _refuse(node)
+        try:
+            return fn(self.loader, node)
+        except (ValueError, OverflowError) as err:  # a 5001-digit int, a bad timestamp
+            why = ("an integer of more than 4,300 digits (Python's limit for reading "
+                   "numbers)" if "digits" in str(err) else f"unreadable {tag.rsplit(':', 1)[-1]}")
+            raise SpecError(f"cannot read this value: {why}",
+                            line=node.start_mark.line + 1) from None
+
+    def key(self, key, key_node, obj):
+        if not isinstance(key, (str, int, float, bool)):
+            raise SpecError("mapping keys must be plain scalars", line=key_node.start_mark.line + 1)
+        if key in obj:
+            raise SpecError(f"duplicate key '{key}'", line=key_node.start_mark.line + 1)
+
+    def plain(self, node, level: int):
+        """The object of ``node`` in a document without aliases: each node is built once."""
         if level > MAX_YAML_DEPTH:
-            raise deep(node)
-        got = made.get(id(node))
+            raise _deep(node)
+        cls = type(node)
+        if cls is yaml.ScalarNode:
+            return self.scalar(node)
+        if cls is yaml.MappingNode:
+            if node.tag != _MAP:
+                raise _refuse(node)
+            self.loader.flatten_mapping(node)
+            obj = LineDict()
+            obj.line, obj.lines = node.start_mark.line + 1, {}
+            lines, inner = obj.lines, level < MAX_YAML_DEPTH
+            for key_node, value_node in node.value:
+                # a plain string (most keys and values) is its text: taken here, not built
+                if inner and key_node.tag == _STR and type(key_node) is _SCALAR:
+                    key = key_node.value
+                else:
+                    key = self.plain(key_node, level + 1)
+                self.key(key, key_node, obj)
+                if inner and value_node.tag == _STR and type(value_node) is _SCALAR:
+                    obj[key] = value_node.value
+                else:
+                    obj[key] = self.plain(value_node, level + 1)
+                lines[key] = key_node.start_mark.line + 1
+            return obj
+        if node.tag != _SEQ:
+            raise _refuse(node)
+        obj = LineList()
+        obj.line, obj.lines = node.start_mark.line + 1, []
+        lines, inner = obj.lines, level < MAX_YAML_DEPTH
+        for child in node.value:
+            if inner and child.tag == _STR and type(child) is _SCALAR:
+                obj.append(child.value)
+            else:
+                obj.append(self.plain(child, level + 1))
+            lines.append(child.start_mark.line + 1)
+        return obj
+
+    def make(self, node, level: int) -> tuple:
+        """(object, expanded size, height) of ``node``, counting what aliases add."""
+        if level > MAX_YAML_DEPTH:
+            raise _deep(node)
+        got = self.made.get(id(node))
         if got is not None:  # an alias
             if level + got[2] > MAX_YAML_DEPTH:
-                raise deep(node)
-            added[0] += got[1]
-            if added[0] > MAX_ALIAS_NODES:
+                raise _deep(node)
+            self.added += got[1]
+            if self.added > MAX_ALIAS_NODES:
                 raise SpecError(f"YAML aliases (*name) expand the document by more than "
                                 f"{MAX_ALIAS_NODES:,} nodes (the limit)", line=node.start_mark.line + 1)
             return got
         size, height = 1, 0
         if isinstance(node, yaml.ScalarNode):
-            fn = loader.yaml_constructors.get(node.tag)
-            if fn is None or node.tag in (_MAP, _SEQ):
-                raise _refuse(node)
-            try:
-                obj = fn(loader, node)
-            except (ValueError, OverflowError) as err:  # a 5001-digit int, a bad timestamp
-                why = ("an integer of more than 4,300 digits (Python's limit for reading "
-                       "numbers)" if "digits" in str(err) else f"unreadable {node.tag.rsplit(':', 1)[-1]}")
-                raise SpecError(f"cannot read this value: {why}",
-                                line=node.start_mark.line + 1) from None
+            obj = self.scalar(node)
         elif isinstance(node, yaml.MappingNode):
             if node.tag != _MAP:
                 raise _refuse(node)
-            loader.flatten_mapping(node)
+            self.loader.flatten_mapping(node)
             obj = LineDict()
             obj.line, obj.lines = node.start_mark.line + 1, {}
             for key_node, value_node in node.value:
-                key, ks, kh = make(key_node, level + 1)
-                if not isinstance(key, (str, int, float, bool)):
-                    raise SpecError("mapping keys must be plain scalars", line=key_node.start_mark.line + 1)
-                if key in obj:
-                    raise SpecError(f"duplicate key '{key}'", line=key_node.start_mark.line + 1)
-                obj[key], vs, vh = make(value_node, level + 1)
+                key, ks, kh = self.make(key_node, level + 1)
+                self.key(key, key_node, obj)
+                obj[key], vs, vh = self.make(value_node, level + 1)
                 obj.lines[key] = key_node.start_mark.line + 1
                 size, height = size + ks + vs, max(height, kh + 1, vh + 1)
         else:
@@ -136,26 +220,36 @@ def build(loader, root: yaml.Node):
             obj = LineList()
             obj.line, obj.lines = node.start_mark.line + 1, []
             for child in node.value:
-                item, cs, ch = make(child, level + 1)
+                item, cs, ch = self.make(child, level + 1)
                 obj.append(item)
                 obj.lines.append(child.start_mark.line + 1)
                 size, height = size + cs, max(height, ch + 1)
-        got = made[id(node)] = (obj, size, height)
+        got = self.made[id(node)] = (obj, size, height)
         return got
-
-    return make(root, 1)[0]
 
 
 @contextmanager
-def paused_gc():
+def paused_gc(keep: bool = False):
     """Python's cycle collector, paused while a big tree of new objects is built (nothing
     built here holds a cycle): with it running, loading a large document is several times
-    slower, each collection walking all that was built so far."""
+    slower, each collection walking all that was built so far.
+
+    ``keep``: what is built stays for the life of the process (the catalog, cached): it goes
+    to the collector's permanent generation (:func:`gc.freeze`) instead of being walked again
+    by the next collections and the one at exit. A frozen object is freed by reference
+    counting alone, so this is only for a build that makes no reference cycles
+    (tests/test_catalog.py checks that a catalog load leaves none); and the caller's cycles
+    are collected first (one collection of what exists before the build), so that none
+    waiting to be collected is frozen with it."""
     was = gc.isenabled()
+    if keep:
+        gc.collect()
     gc.disable()
     try:
         yield
     finally:
+        if keep:
+            gc.freeze()
         if was:
             gc.enable()
 
