@@ -59,6 +59,21 @@ MAX_FULL_PARAMS = 100_000_000   # the ONNX witness exports at most this many par
 # size, torch and fvcore also whole on the meta device. Full-size CPU builds with real
 # weights are what made a check cost seconds to minutes; --size full asks for them.
 AUTO_FULL_PARAMS = 1_000_000
+# Where the torch and fvcore witnesses run the module: on CPU with real tensors up to
+# CPU_MAX_PARAMS parameters and CPU_MAX_FLOPS forward FLOPs (analytic), on the meta device
+# above. Both count by shapes, so the figures are the same; the meta device needs no memory
+# for weights and does no arithmetic, but torch's meta kernels are Python reference code
+# (even `x + x`) whose first call imports torch._dynamo and sympy: measured, about 1x the
+# CPU of `import torch`, once per process, about what a forward of 50 GFLOPs costs on one
+# CPU thread (ResNet-152 whole, 23 GFLOPs: 0.3 s of arithmetic, 0.6 s counted). 100M
+# parameters are 400 MB of float32 weights.
+CPU_MAX_PARAMS = 100_000_000
+CPU_MAX_FLOPS = 50_000_000_000
+# When the table is at the reduced size and the full size is counted on CPU, fvcore also
+# traces the full-size CPU build up to this many forward FLOPs; above, that run (a second
+# forward for the dead-end search and a TorchScript trace of the whole model: 0.8 s CPU for
+# ResNet-50) is opt-in (--size full) and torch alone checks the full size.
+FVCORE_FULL_CPU_FLOPS = 1_000_000_000
 
 # Operators a witness may report as skipped -> analytic row kinds whose FLOPs they compute.
 BLIND_KINDS = {
@@ -253,7 +268,18 @@ class Builds:
         return self._built[key][1]
 
 
-def run_torch(spec, size: str, builds: Builds | None = None) -> WitnessRun:
+def device_for(res: CountResult) -> str:
+    """``"cpu"`` for a model of at most :data:`CPU_MAX_PARAMS` parameters and
+    :data:`CPU_MAX_FLOPS` forward FLOPs (analytic), ``"meta"`` above: where the torch and
+    fvcore witnesses run it."""
+    return "cpu" if res.params <= CPU_MAX_PARAMS and res.forward_flops <= CPU_MAX_FLOPS \
+        else "meta"
+
+
+def run_torch(spec, size: str, builds: Builds | None = None,
+              device: str = "meta") -> WitnessRun:
+    """torch's dispatch counter on the spec's build: on the meta device, or on CPU with real
+    tensors (``device="cpu"``: no meta kernels to run; same figures)."""
     t0 = time.perf_counter()
     builds = builds or Builds()
     why = _missing("torch")
@@ -266,12 +292,14 @@ def run_torch(spec, size: str, builds: Builds | None = None) -> WitnessRun:
     try:
         from .torch_build import example_inputs
 
-        model = builds.module(spec, "meta")
-        res = count_module(model, example_inputs(spec, device="meta"), name=spec.name)
+        model = builds.module(spec, device)
+        res = count_module(model, example_inputs(spec, device=device), name=spec.name,
+                           device="meta" if device == "meta" else "real")
     except Exception as exc:  # a witness that cannot run says why, in its column
         return WitnessRun("torch", "cannot", size, _reason(exc),
                           seconds=time.perf_counter() - t0)
-    return WitnessRun("torch", "ran", size, "meta device", res,
+    return WitnessRun("torch", "ran", size,
+                      "meta device" if device == "meta" else "CPU, real tensors", res,
                       seconds=time.perf_counter() - t0)
 
 
@@ -279,10 +307,12 @@ FVCORE_CPU_MAX_PARAMS = 300_000_000   # fvcore falls back to real CPU weights up
 
 
 def run_fvcore(spec, size: str, params: int | None = None, builds: Builds | None = None,
-               cpu: bool = True) -> WitnessRun:
-    """fvcore on the meta-device build; where its trace fails on meta tensors (torch's meta
-    kernel of convolution raises inside ``torch.jit.trace``), on a CPU build with real
-    weights when ``cpu`` and the model has at most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
+               cpu: bool = True, device: str = "meta") -> WitnessRun:
+    """fvcore on the spec's build on ``device``. On CPU (``device="cpu"``, real tensors) only
+    when ``cpu``: otherwise it says the CPU run is opt-in. On the meta device, where its
+    trace fails on meta tensors (torch's meta kernel of convolution raises inside
+    ``torch.jit.trace``), on a CPU build with real weights when ``cpu`` and the model has at
+    most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
     t0 = time.perf_counter()
     builds = builds or Builds()
     why = _missing("fvcore") or _missing("torch")
@@ -291,31 +321,38 @@ def run_fvcore(spec, size: str, params: int | None = None, builds: Builds | None
     from .fvcore_count import count_fvcore
     from .torch_build import example_inputs
 
-    try:
-        model = builds.module(spec, "meta")
-        res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
-        return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs", res,
-                          seconds=time.perf_counter() - t0)
-    except Exception as exc:
-        meta_error = _reason(exc)
-    if params is not None and params > FVCORE_CPU_MAX_PARAMS:
+    how = "CPU, real tensors"
+    if device == "cpu" and not cpu:
         return WitnessRun("fvcore", "cannot", size,
-                          f"on the meta device: {meta_error}; {params:,} parameters are too "
-                          "many to materialise on CPU", seconds=time.perf_counter() - t0)
-    if not cpu:
-        return WitnessRun("fvcore", "cannot", size,
-                          f"on the meta device: {meta_error}; the full-size run on CPU with "
-                          "real weights is opt-in (--size full)",
-                          seconds=time.perf_counter() - t0)
+                          "its trace of the whole model on CPU (more than "
+                          f"{si(FVCORE_FULL_CPU_FLOPS, 'FLOP')} forward) is opt-in "
+                          "(--size full); torch checks the full size")
+    if device == "meta":
+        try:
+            model = builds.module(spec, "meta")
+            res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
+            return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs",
+                              res, seconds=time.perf_counter() - t0)
+        except Exception as exc:
+            meta_error = _reason(exc)
+        if params is not None and params > FVCORE_CPU_MAX_PARAMS:
+            return WitnessRun("fvcore", "cannot", size,
+                              f"on the meta device: {meta_error}; {params:,} parameters are "
+                              "too many to materialise on CPU", seconds=time.perf_counter() - t0)
+        if not cpu:
+            return WitnessRun("fvcore", "cannot", size,
+                              f"on the meta device: {meta_error}; the full-size run on CPU "
+                              "with real weights is opt-in (--size full)",
+                              seconds=time.perf_counter() - t0)
+        how = "CPU with real weights (its trace fails on the meta device)"
     try:
         model = builds.module(spec, "cpu")
         res = count_fvcore(model, example_inputs(spec, device="cpu"), name=spec.name)
     except Exception as exc:
         return WitnessRun("fvcore", "cannot", size, _reason(exc),
                           seconds=time.perf_counter() - t0)
-    return WitnessRun("fvcore", "ran", size,
-                      "CPU with real weights (its trace fails on the meta device); "
-                      "1 multiply-add = 2 FLOPs", res, seconds=time.perf_counter() - t0)
+    return WitnessRun("fvcore", "ran", size, f"{how}; 1 multiply-add = 2 FLOPs", res,
+                      seconds=time.perf_counter() - t0)
 
 
 def run_onnx(spec, size: str, folder: Path | None = None,
@@ -638,8 +675,9 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
     table_spec, analytic, full, size_used, overrides, reason = _sizes(
         spec, size, max_full_params, auto_full_params)
     builds = Builds()
-    runners = {"torch": lambda s, z: run_torch(s, z, builds),
-               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds),
+    dev = device_for(analytic)
+    runners = {"torch": lambda s, z: run_torch(s, z, builds, dev),
+               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds, device=dev),
                "onnx": lambda s, z: run_onnx(s, z, onnx_folder, builds)}
     runs: dict[str, WitnessRun] = {}
     for w in WITNESSES:
@@ -669,11 +707,14 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
     full_cells: dict[str, Cell] = {}
     full_runs: dict[str, WitnessRun] = {}
     if size_used == "reduced":
-        # full size on the meta device only (one build shared by torch and fvcore): a CPU
-        # build with real weights at full size is what --size full asks for
-        for w, runner in (("torch", lambda s, z: run_torch(s, z, builds)),
+        # full size by torch and fvcore, on one build: on CPU up to CPU_MAX_PARAMS and
+        # CPU_MAX_FLOPS (fvcore there up to FVCORE_FULL_CPU_FLOPS), on meta above; the ONNX
+        # export at full size is what --size full asks for
+        dev = device_for(full)
+        fv_cpu = dev == "cpu" and full.forward_flops <= FVCORE_FULL_CPU_FLOPS
+        for w, runner in (("torch", lambda s, z: run_torch(s, z, builds, dev)),
                           ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
-                                                             cpu=False))):
+                                                             cpu=fv_cpu, device=dev))):
             if w not in witnesses or w not in full_size_witnesses:
                 continue
             run = runner(spec, "full")
