@@ -71,7 +71,12 @@ def main() -> None:
     ap.add_argument("--before", type=Path, required=True, help="the tree before the change")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each cheap job (median)")
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--check", action="store_true",
+                    help="only the check rows and their floor (imports): the check section "
+                         "of RESULTS-speed.md, printed (--markdown FILE writes it there)")
     args = ap.parse_args()
+    if args.check:
+        return check_section(args)
     trees = {"before": args.before.resolve(), "after": ROOT}
     py = sys.executable
     la0 = os.getloadavg()[0]
@@ -161,6 +166,70 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     write_results(args.markdown, text, [], allow_partial=True)
+
+
+# the check rows: each check beside the imports it cannot avoid (its floor), and what a count
+# on the meta device adds (torch._dynamo, imported by torch's Python meta kernels)
+CHECK_SPECS = ("resnet50", "resnet-152", "gpt2", "lstm-seq2seq")
+FLOOR = [
+    ("import torch", "import torch"),
+    ("import torch, torch._dynamo (what a count on meta adds)", "import torch, torch._dynamo"),
+    ("import torch, onnx, onnxruntime, fvcore.nn (the witnesses' imports)",
+     "import torch, onnx, onnxruntime, fvcore.nn"),
+    ("the same + paramcount's check modules (the floor of a check)",
+     "import torch, onnx, onnxruntime, fvcore.nn, torch.onnx, estimator.analytic, "
+     "estimator.graphs.crosscheck, estimator.report.check, estimator.cli.graphs"),
+]
+
+
+def check_section(args) -> None:
+    """The check rows, both trees interleaved: each job once per tree per round, ``--repeat``
+    rounds, median CPU; the floor jobs measured with the tree's ``estimator`` importable."""
+    trees = {"before": args.before.resolve(), "after": ROOT}
+    py = sys.executable
+    jobs = [(name, [py, "-c", code]) for name, code in FLOOR] + [
+        (f"paramcount check archspecs/{s}.yaml",
+         [py, "-m", "estimator", "check", f"archspecs/{s}.yaml"]) for s in CHECK_SPECS]
+    la0 = os.getloadavg()[0]
+    runs: dict[str, dict[str, list]] = {n: {k: [] for k in trees} for n, _ in jobs}
+    for name, cmd in jobs:   # warm-up: bytecode and file caches
+        for tree in trees.values():
+            measure(cmd, tree, 1)
+    for _ in range(args.repeat):
+        for name, cmd in jobs:
+            for label, tree in trees.items():
+                r = measure(cmd, tree, 1)
+                runs[name][label].append(r)
+                sys.stderr.write(f"{name} [{label}]: {r['cpu']:.2f} s CPU (exit {r['rc']})\n")
+    la1 = os.getloadavg()[0]
+
+    def med(name, label):
+        return statistics.median(r["cpu"] for r in runs[name][label])
+
+    def peak(name, label):
+        return max(r["kb"] for r in runs[name][label]) / 1024
+
+    torch_cpu = {k: med("import torch", k) for k in trees}
+    lines = ["| job | CPU before (s) | CPU after (s) | after / before | before / import torch "
+             "| after / import torch | peak MiB before | peak MiB after |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, _ in jobs:
+        bad = sorted({r["rc"] for k in trees for r in runs[name][k]} - {0})
+        flag = f" (exit {', '.join(map(str, bad))})" if bad else ""
+        b, a = med(name, "before"), med(name, "after")
+        lines.append(f"| {name}{flag} | {b:.2f} | {a:.2f} | {a / b:.2f} | "
+                     f"{b / torch_cpu['before']:.2f} | {a / torch_cpu['after']:.2f} | "
+                     f"{peak(name, 'before'):.0f} | {peak(name, 'after'):.0f} |")
+    head = (f"Command: `python benchmarks/bench_speed.py --check --before /tmp/base "
+            f"--repeat {args.repeat}`. "
+            + environment().split(", load average")[0]
+            + f". Load average {la0:.1f} at the start, {la1:.1f} at the end. CPU = user + "
+            f"system seconds of the whole process, median of {args.repeat} rounds; in each "
+            "round every job ran once per tree, before and after in turn.")
+    text = head + "\n\n" + "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,16 @@
 Witnesses, each sharing no counting code with the analytic engine:
 
 * **analytic**: the spec's formulas (:mod:`estimator.analytic`), the reference;
-* **torch**: the spec built as an ``nn.Module`` on the meta device and counted at dispatch
-  level (:func:`estimator.graphs.torch_count.count_module`);
+* **torch**: the spec built as an ``nn.Module`` and counted at dispatch level
+  (:func:`estimator.graphs.torch_count.count_module`): on CPU with real tensors up to
+  ``CPU_MAX_PARAMS`` and ``CPU_MAX_FLOPS``, on the meta device above (:func:`device_for`);
 * **onnx**: the same module exported with ``torch.onnx.export``, run by onnxruntime on
   random input of the declared shape (a graph that does not run is not a witness), then
   counted from its initializers and shape-inferred graph (:mod:`estimator.graphs.onnx_count`);
-* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module (on
-  a CPU build with real weights where fvcore's trace fails on meta tensors, as it does for
-  pooling layers, up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per multiply-add
-  (:mod:`estimator.graphs.fvcore_count`).
+* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the same module on the same
+  device (on meta, where fvcore's trace fails on meta tensors, as it does for convolutions,
+  a CPU build with real weights up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per
+  multiply-add (:mod:`estimator.graphs.fvcore_count`).
 
 Tolerances (the verdict of each cell):
 
@@ -27,16 +28,17 @@ Tolerances (the verdict of each cell):
 
 Size (``size="auto"``, the default): a spec with a ``reduced:`` block is compared layer by
 layer at that size (same structure, fewer units: every witness at that size, onnxruntime on
-a small CPU build), and the torch and fvcore witnesses, which need no real weights on the
-meta device, are also compared with the analytic totals at full size. A spec without a
+a small CPU build), and the torch and fvcore witnesses are also compared with the analytic
+totals at full size (on CPU up to the CPU limits, fvcore there up to
+``FVCORE_FULL_CPU_FLOPS``; on the meta device above, no weights in memory). A spec without a
 ``reduced:`` block is compared whole when it has at most ``max_full_params`` parameters.
 ``size="full"`` runs every witness at full size (real weights on CPU for the ONNX export
 and, where fvcore's trace fails on meta tensors, for fvcore). Each witness records the size
 it ran at.
 
 Each module is built once per size and device and shared by the witnesses that need it
-(:class:`Builds`): the meta-device build by torch and fvcore, the CPU build by the ONNX
-export and fvcore's CPU fallback.
+(:class:`Builds`): the CPU build by the ONNX export, torch and fvcore (or fvcore's CPU
+fallback), the meta-device build by torch and fvcore above the CPU limits.
 """
 from __future__ import annotations
 
@@ -55,9 +57,9 @@ from ..units import si
 WITNESSES = ("torch", "onnx", "fvcore")
 MAX_FULL_PARAMS = 100_000_000   # the ONNX witness exports at most this many parameters whole
 # --size auto: specs up to this size are checked whole by every witness; larger ones with a
-# reduced: block get the table (ONNX export, onnxruntime, fvcore's CPU fallback) at that
-# size, torch and fvcore also whole on the meta device. Full-size CPU builds with real
-# weights are what made a check cost seconds to minutes; --size full asks for them.
+# reduced: block get the table (every witness) at that size, torch and fvcore also whole
+# (device_for). The full-size ONNX export and onnxruntime run with real weights are what
+# made a check cost seconds to minutes; --size full asks for them.
 AUTO_FULL_PARAMS = 1_000_000
 # Where the torch and fvcore witnesses run the module: on CPU with real tensors up to
 # CPU_MAX_PARAMS parameters and CPU_MAX_FLOPS forward FLOPs (analytic), on the meta device
@@ -648,11 +650,12 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
     ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
-    above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size
-    on the meta device), "full" or "reduced". ``max_full_params`` (default
-    :data:`MAX_FULL_PARAMS`): the most parameters the ONNX witness exports whole.
-    ``full_size_witnesses``: which of torch and fvcore also run whole on the meta device when
-    the table is at the reduced size (default: those in ``witnesses``)."""
+    above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size,
+    on CPU or the meta device as :func:`device_for` says), "full" or "reduced".
+    ``max_full_params`` (default :data:`MAX_FULL_PARAMS`): the most parameters the ONNX
+    witness exports whole.
+    ``full_size_witnesses``: which of torch and fvcore also run whole when the table is at
+    the reduced size (default: those in ``witnesses``)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
     if auto_full_params is None:
