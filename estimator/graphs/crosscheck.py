@@ -256,17 +256,22 @@ def _missing(module: str) -> str | None:
 
 class Builds:
     """Each spec's ``nn.Module``, built once per device and shared by the witnesses (none
-    of them changes it: the counters restore what they touch)."""
+    of them changes it: the counters restore what they touch). ``counted_only``: specs
+    whose CPU build only torch and fvcore count (the full size when the table is reduced),
+    built with zeroed initial weights (:func:`~estimator.graphs.torch_build.build_module`
+    ``init=False``): their counts read shapes, never values."""
 
-    def __init__(self):
+    def __init__(self, counted_only=()):
         self._built: dict = {}
+        self._counted_only = {id(s) for s in counted_only}
 
     def module(self, spec, device: str):
         key = (id(spec), device)
         if key not in self._built:
             from .torch_build import build_module
 
-            self._built[key] = (spec, build_module(spec, device=device))
+            init = device == "meta" or id(spec) not in self._counted_only
+            self._built[key] = (spec, build_module(spec, device=device, init=init))
         return self._built[key][1]
 
 
@@ -677,7 +682,8 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
     table_spec, analytic, full, size_used, overrides, reason = _sizes(
         spec, size, max_full_params, auto_full_params)
-    builds = Builds()
+    # the full-size spec's CPU build, when the table is at the reduced size, is only counted
+    builds = Builds(counted_only=[spec] if table_spec is not spec else [])
     dev = device_for(analytic)
     runners = {"torch": lambda s, z: run_torch(s, z, builds, dev),
                "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds, device=dev),
