@@ -183,8 +183,10 @@ FLOOR = [
 
 
 def check_section(args) -> None:
-    """The check rows, both trees interleaved: each job once per tree per round, ``--repeat``
-    rounds, median CPU; the floor jobs measured with the tree's ``estimator`` importable."""
+    """The check rows, both trees interleaved: in each of ``--repeat`` rounds every job runs
+    once per tree, before and after in turn, ``import torch`` first; each job's ratio to
+    ``import torch`` is taken within its round (the load drifts between rounds, and on a
+    shared machine CPU seconds swell with it), the median over rounds reported."""
     trees = {"before": args.before.resolve(), "after": ROOT}
     py = sys.executable
     jobs = [(name, [py, "-c", code]) for name, code in FLOOR] + [
@@ -206,10 +208,13 @@ def check_section(args) -> None:
     def med(name, label):
         return statistics.median(r["cpu"] for r in runs[name][label])
 
+    def ratio(name, label):   # to import torch of the same tree and round, median of rounds
+        return statistics.median(r["cpu"] / t["cpu"] for r, t in
+                                 zip(runs[name][label], runs["import torch"][label]))
+
     def peak(name, label):
         return max(r["kb"] for r in runs[name][label]) / 1024
 
-    torch_cpu = {k: med("import torch", k) for k in trees}
     lines = ["| job | CPU before (s) | CPU after (s) | after / before | before / import torch "
              "| after / import torch | peak MiB before | peak MiB after |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -218,19 +223,23 @@ def check_section(args) -> None:
         flag = f" (exit {', '.join(map(str, bad))})" if bad else ""
         b, a = med(name, "before"), med(name, "after")
         lines.append(f"| {name}{flag} | {b:.2f} | {a:.2f} | {a / b:.2f} | "
-                     f"{b / torch_cpu['before']:.2f} | {a / torch_cpu['after']:.2f} | "
+                     f"{ratio(name, 'before'):.2f} | {ratio(name, 'after'):.2f} | "
                      f"{peak(name, 'before'):.0f} | {peak(name, 'after'):.0f} |")
+    spread = {k: (min(r["cpu"] for r in runs["import torch"][k]),
+                  max(r["cpu"] for r in runs["import torch"][k])) for k in trees}
     head = (f"Command: `python benchmarks/bench_speed.py --check --before /tmp/base "
             f"--repeat {args.repeat}`. "
             + environment().split(", load average")[0]
             + f". Load average {la0:.1f} at the start, {la1:.1f} at the end. CPU = user + "
             f"system seconds of the whole process, median of {args.repeat} rounds; in each "
-            "round every job ran once per tree, before and after in turn.")
+            "round every job ran once per tree, before and after in turn; the ratios to "
+            "`import torch` are the median of each round's ratio (`import torch` itself "
+            + ", ".join(f"{lo:.2f}-{hi:.2f} s {k}" for k, (lo, hi) in spread.items())
+            + ").")
     text = head + "\n\n" + "\n".join(lines) + "\n"
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
-
 
 if __name__ == "__main__":
     main()
