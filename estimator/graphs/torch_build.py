@@ -11,6 +11,7 @@ Torch is imported here only; the analytic engine never imports this module.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from ..errors import require
@@ -146,12 +147,14 @@ def _branch_of(path: str, node) -> str:
 
 
 def _zero_init(torch):
-    """A mode in which every ``torch.nn.init`` function zeroes its tensor instead of drawing
-    values (``torch.nn.init`` functions honour ``__torch_function__`` modes)."""
+    """A mode in which every in-place ``torch.nn.init`` function (``uniform_``,
+    ``kaiming_uniform_``, ``ones_``...) zeroes its tensor instead of filling it (those
+    functions honour ``__torch_function__`` modes)."""
     from torch.overrides import TorchFunctionMode
 
-    inits = {f for f in vars(torch.nn.init).values()
-             if callable(f) and getattr(f, "__module__", "") == "torch.nn.init"}
+    inits = {f for n, f in vars(torch.nn.init).items()
+             if callable(f) and n.endswith("_") and not n.startswith("_")
+             and getattr(f, "__module__", "") == "torch.nn.init"}
 
     class ZeroInit(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -181,8 +184,6 @@ def build_module(spec, device: str = "meta", *, causal: str = "full", init: bool
     w = walk(spec, causal)
     _, _, _, SpecModule = _classes()
     b = _Builder(w)
-    import contextlib
-
     with (_zero_init(torch) if not init else contextlib.nullcontext()), torch.device(device):
         root = SpecModule(spec.name, spec.inputs)
         b.seq_into(root, w.top, "")
