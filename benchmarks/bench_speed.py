@@ -80,7 +80,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15, help="with --startup: rounds (median)")
     ap.add_argument("--instructions", action="store_true",
                     help="with --startup: also count each job's instructions under valgrind")
+    ap.add_argument("--check", action="store_true",
+                    help="only the check rows and their floor (imports): the check section "
+                         "of RESULTS-speed.md, printed (--markdown FILE writes it there)")
     args = ap.parse_args()
+    if args.check:
+        return check_section(args)
     trees = {"before": args.before.resolve(), "after": ROOT}
     if args.startup:
         startup(trees, args)
@@ -276,6 +281,80 @@ def _replace_section(path: Path, section: str) -> None:
     rest = "".join(old[end:])
     path.write_text("".join(old[:start]) + section + ("\n" + rest if rest else ""))
 
+
+# the check rows: each check beside the imports it cannot avoid (its floor), and what a count
+# on the meta device adds (torch._dynamo, imported by torch's Python meta kernels)
+CHECK_HEADING = "## `check`, second pass: the witnesses on CPU"
+CHECK_SPECS = ("resnet50", "resnet-152", "gpt2", "lstm-seq2seq")
+FLOOR = [
+    ("import torch", "import torch"),
+    ("import torch, torch._dynamo (what a count on meta adds)", "import torch, torch._dynamo"),
+    ("import torch, onnx, onnxruntime, fvcore.nn (the witnesses' imports)",
+     "import torch, onnx, onnxruntime, fvcore.nn"),
+    ("the same + paramcount's check modules (the floor of a check)",
+     "import torch, onnx, onnxruntime, fvcore.nn, torch.onnx, estimator.analytic, "
+     "estimator.graphs.crosscheck, estimator.report.check, estimator.cli.graphs"),
+]
+
+
+def check_section(args) -> None:
+    """The check rows, both trees interleaved: in each of ``--repeat`` rounds every job runs
+    once per tree, before and after in turn, ``import torch`` first; each job's ratio to
+    ``import torch`` is taken within its round (the load drifts between rounds, and on a
+    shared machine CPU seconds swell with it), the median over rounds reported."""
+    trees = {"before": args.before.resolve(), "after": ROOT}
+    py = sys.executable
+    jobs = [(name, [py, "-c", code]) for name, code in FLOOR] + [
+        (f"paramcount check archspecs/{s}.yaml",
+         [py, "-m", "estimator", "check", f"archspecs/{s}.yaml"]) for s in CHECK_SPECS]
+    la0 = os.getloadavg()[0]
+    runs: dict[str, dict[str, list]] = {n: {k: [] for k in trees} for n, _ in jobs}
+    for name, cmd in jobs:   # warm-up: bytecode and file caches
+        for tree in trees.values():
+            measure(cmd, tree, 1)
+    for _ in range(args.repeat):
+        for name, cmd in jobs:
+            for label, tree in trees.items():
+                r = measure(cmd, tree, 1)
+                runs[name][label].append(r)
+                sys.stderr.write(f"{name} [{label}]: {r['cpu']:.2f} s CPU (exit {r['rc']})\n")
+    la1 = os.getloadavg()[0]
+
+    def med(name, label):
+        return statistics.median(r["cpu"] for r in runs[name][label])
+
+    def ratio(name, label):   # to import torch of the same tree and round, median of rounds
+        return statistics.median(r["cpu"] / t["cpu"] for r, t in
+                                 zip(runs[name][label], runs["import torch"][label]))
+
+    def peak(name, label):
+        return max(r["kb"] for r in runs[name][label]) / 1024
+
+    lines = ["| job | CPU before (s) | CPU after (s) | after / before | before / import torch "
+             "| after / import torch | peak MiB before | peak MiB after |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, _ in jobs:
+        bad = sorted({r["rc"] for k in trees for r in runs[name][k]} - {0})
+        flag = f" (exit {', '.join(map(str, bad))})" if bad else ""
+        b, a = med(name, "before"), med(name, "after")
+        lines.append(f"| {name}{flag} | {b:.2f} | {a:.2f} | {a / b:.2f} | "
+                     f"{ratio(name, 'before'):.2f} | {ratio(name, 'after'):.2f} | "
+                     f"{peak(name, 'before'):.0f} | {peak(name, 'after'):.0f} |")
+    spread = {k: (min(r["cpu"] for r in runs["import torch"][k]),
+                  max(r["cpu"] for r in runs["import torch"][k])) for k in trees}
+    head = (f"Command: `python benchmarks/bench_speed.py --check --before /tmp/base "
+            f"--repeat {args.repeat}`. "
+            + environment().split(", load average")[0]
+            + f". Load average {la0:.1f} at the start, {la1:.1f} at the end. CPU = user + "
+            f"system seconds of the whole process, median of {args.repeat} rounds; in each "
+            "round every job ran once per tree, before and after in turn; the ratios to "
+            "`import torch` are the median of each round's ratio (`import torch` itself "
+            + ", ".join(f"{lo:.2f}-{hi:.2f} s {k}" for k, (lo, hi) in spread.items())
+            + ").")
+    text = CHECK_HEADING + "\n\n" + head + "\n\n" + "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:   # only this section of the file is replaced
+        _replace_section(args.markdown, text)
 
 if __name__ == "__main__":
     main()

@@ -134,6 +134,62 @@ def test_hand_spec_reduced_records_both_sizes(tmp_path):
     assert "reduced" in r.full_witnesses["onnx"].reason
 
 
+def _rows(res):
+    # what the check compares: parameters and forward (matrix-class) FLOPs. other_flops are
+    # estimates, not compared, and may differ: on CPU SDPA is one fused kernel, on meta its
+    # decomposition adds the scale and mask elementwise ops
+    return {r.path: (r.count.params, r.count.forward_flops) for r in res.layers}
+
+
+@pytest.mark.torch
+def test_cpu_and_meta_give_the_same_counts(tmp_path):
+    # the torch and fvcore witnesses run a model on CPU up to CPU_MAX_PARAMS/CPU_MAX_FLOPS
+    # and on meta above: both count by shapes, so every row is the same on both devices
+    # (ResNet-50 at its reduced size: convolutions, batch norms, pooling; the hand
+    # transformer: embedding, attention with SDPA, tied head)
+    from estimator.analytic import load_spec
+    from estimator.graphs.crosscheck import Builds, run_fvcore, run_torch
+
+    p = tmp_path / "hand.yaml"
+    p.write_text(HAND)
+    r50 = load_spec(ROOT / "archspecs" / "resnet50.yaml")
+    for spec in (load_spec(p), load_spec(r50, overrides=dict(r50.reduced))):
+        builds = Builds()
+        meta, cpu = (run_torch(spec, "full", builds, device) for device in ("meta", "cpu"))
+        assert (meta.status, cpu.status) == ("ran", "ran"), (meta.reason, cpu.reason)
+        assert (meta.reason, cpu.reason) == ("meta device", "CPU, real tensors")
+        assert _rows(meta.result) == _rows(cpu.result) and len(_rows(cpu.result)) > 10
+        assert (meta.result.total.params, meta.result.total.forward_flops) == \
+            (cpu.result.total.params, cpu.result.total.forward_flops)
+        fv_cpu = run_fvcore(spec, "full", builds=builds, device="cpu")
+        assert fv_cpu.status == "ran" and fv_cpu.reason.startswith("CPU, real tensors")
+        fv_meta = run_fvcore(spec, "full", builds=builds, device="meta")
+        assert fv_meta.status == "ran"   # on meta, or its CPU fallback for convolutions
+        assert _rows(fv_meta.result) == _rows(fv_cpu.result)
+    # ResNet-50 reduced (classes=10, w=8): 376,722 params, 153,543,680 forward FLOPs
+    assert (cpu.result.total.params, cpu.result.total.forward_flops) == (376_722, 153_543_680)
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_a_check_on_cpu_never_loads_the_meta_kernels(tmp_path):
+    # a spec within the CPU limits is checked by all four witnesses without torch's Python
+    # meta kernels, whose first call imports torch._dynamo (about 1x `import torch` of CPU)
+    import subprocess
+    import sys
+
+    p = tmp_path / "hand.yaml"
+    p.write_text(HAND)
+    code = ("import sys; from estimator.graphs.crosscheck import check; "
+            f"r = check({str(p)!r}, max_full_params=100); "
+            "print(r.ok, r.size, sorted(w for w, x in r.witnesses.items() if x.status == 'ran'),"
+            " sorted(r.full_size), 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.split("\n")[-2]
+    # the table at the reduced size, the full size by torch and fvcore (5,248 FLOPs, on CPU)
+    assert out == "True reduced ['fvcore', 'onnx', 'torch'] ['fvcore', 'torch'] False"
+
+
 @pytest.mark.onnx
 @pytest.mark.torch
 def test_a_witness_that_cannot_run_says_why(tmp_path):

@@ -180,7 +180,8 @@ def check_cmd(
     depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Show layers down to depth N."),
     size: str = typer.Option("auto", "--size",
                              help="auto (the spec's reduced: size above 1M parameters, torch "
-                                  "and fvcore also whole on meta), full or reduced."),
+                                  "and fvcore also whole: on CPU up to 100M parameters and 50 "
+                                  "GFLOPs, on meta above), full or reduced."),
     full_size: bool = typer.Option(False, "--full-size",
                                    help="Every witness at full size (same as --size full)."),
     only: Optional[str] = typer.Option(None, "--only",

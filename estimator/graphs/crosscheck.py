@@ -3,15 +3,16 @@
 Witnesses, each sharing no counting code with the analytic engine:
 
 * **analytic**: the spec's formulas (:mod:`estimator.analytic`), the reference;
-* **torch**: the spec built as an ``nn.Module`` on the meta device and counted at dispatch
-  level (:func:`estimator.graphs.torch_count.count_module`);
+* **torch**: the spec built as an ``nn.Module`` and counted at dispatch level
+  (:func:`estimator.graphs.torch_count.count_module`): on CPU with real tensors up to
+  ``CPU_MAX_PARAMS`` and ``CPU_MAX_FLOPS``, on the meta device above (:func:`device_for`);
 * **onnx**: the same module exported with ``torch.onnx.export``, run by onnxruntime on
   random input of the declared shape (a graph that does not run is not a witness), then
   counted from its initializers and shape-inferred graph (:mod:`estimator.graphs.onnx_count`);
-* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the meta-device module (on
-  a CPU build with real weights where fvcore's trace fails on meta tensors, as it does for
-  pooling layers, up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per multiply-add
-  (:mod:`estimator.graphs.fvcore_count`).
+* **fvcore**: ``FlopCountAnalysis`` and ``parameter_count`` on the same module on the same
+  device (on meta, where fvcore's trace fails on meta tensors, as it does for convolutions,
+  a CPU build with real weights up to ``FVCORE_CPU_MAX_PARAMS``), converted to 2 FLOPs per
+  multiply-add (:mod:`estimator.graphs.fvcore_count`).
 
 Tolerances (the verdict of each cell):
 
@@ -27,16 +28,17 @@ Tolerances (the verdict of each cell):
 
 Size (``size="auto"``, the default): a spec with a ``reduced:`` block is compared layer by
 layer at that size (same structure, fewer units: every witness at that size, onnxruntime on
-a small CPU build), and the torch and fvcore witnesses, which need no real weights on the
-meta device, are also compared with the analytic totals at full size. A spec without a
+a small CPU build), and the torch and fvcore witnesses are also compared with the analytic
+totals at full size (on CPU up to the CPU limits, fvcore there up to
+``FVCORE_FULL_CPU_FLOPS``; on the meta device above, no weights in memory). A spec without a
 ``reduced:`` block is compared whole when it has at most ``max_full_params`` parameters.
 ``size="full"`` runs every witness at full size (real weights on CPU for the ONNX export
 and, where fvcore's trace fails on meta tensors, for fvcore). Each witness records the size
 it ran at.
 
 Each module is built once per size and device and shared by the witnesses that need it
-(:class:`Builds`): the meta-device build by torch and fvcore, the CPU build by the ONNX
-export and fvcore's CPU fallback.
+(:class:`Builds`): the CPU build by the ONNX export, torch and fvcore (or fvcore's CPU
+fallback), the meta-device build by torch and fvcore above the CPU limits.
 """
 from __future__ import annotations
 
@@ -55,10 +57,25 @@ from ..units import si
 WITNESSES = ("torch", "onnx", "fvcore")
 MAX_FULL_PARAMS = 100_000_000   # the ONNX witness exports at most this many parameters whole
 # --size auto: specs up to this size are checked whole by every witness; larger ones with a
-# reduced: block get the table (ONNX export, onnxruntime, fvcore's CPU fallback) at that
-# size, torch and fvcore also whole on the meta device. Full-size CPU builds with real
-# weights are what made a check cost seconds to minutes; --size full asks for them.
+# reduced: block get the table (every witness) at that size, torch and fvcore also whole
+# (device_for). The full-size ONNX export and onnxruntime run with real weights are what
+# made a check cost seconds to minutes; --size full asks for them.
 AUTO_FULL_PARAMS = 1_000_000
+# Where the torch and fvcore witnesses run the module: on CPU with real tensors up to
+# CPU_MAX_PARAMS parameters and CPU_MAX_FLOPS forward FLOPs (analytic), on the meta device
+# above. Both count by shapes, so the figures are the same; the meta device needs no memory
+# for weights and does no arithmetic, but torch's meta kernels are Python reference code
+# (even `x + x`) whose first call imports torch._dynamo and sympy: measured, about 1x the
+# CPU of `import torch`, once per process, about what a forward of 50 GFLOPs costs on one
+# CPU thread (ResNet-152 whole, 23 GFLOPs: 0.3 s of arithmetic, 0.6 s counted). 100M
+# parameters are 400 MB of float32 weights.
+CPU_MAX_PARAMS = 100_000_000
+CPU_MAX_FLOPS = 50_000_000_000
+# When the table is at the reduced size and the full size is counted on CPU, fvcore also
+# traces the full-size CPU build up to this many forward FLOPs; above, that run (a second
+# forward for the dead-end search and a TorchScript trace of the whole model: 0.8 s CPU for
+# ResNet-50) is opt-in (--size full) and torch alone checks the full size.
+FVCORE_FULL_CPU_FLOPS = 1_000_000_000
 
 # Operators a witness may report as skipped -> analytic row kinds whose FLOPs they compute.
 BLIND_KINDS = {
@@ -239,21 +256,37 @@ def _missing(module: str) -> str | None:
 
 class Builds:
     """Each spec's ``nn.Module``, built once per device and shared by the witnesses (none
-    of them changes it: the counters restore what they touch)."""
+    of them changes it: the counters restore what they touch). ``counted_only``: specs
+    whose CPU build only torch and fvcore count (the full size when the table is reduced),
+    built with zeroed initial weights (:func:`~estimator.graphs.torch_build.build_module`
+    ``init=False``): their counts read shapes, never values."""
 
-    def __init__(self):
+    def __init__(self, counted_only=()):
         self._built: dict = {}
+        self._counted_only = {id(s) for s in counted_only}
 
     def module(self, spec, device: str):
         key = (id(spec), device)
         if key not in self._built:
             from .torch_build import build_module
 
-            self._built[key] = (spec, build_module(spec, device=device))
+            init = device == "meta" or id(spec) not in self._counted_only
+            self._built[key] = (spec, build_module(spec, device=device, init=init))
         return self._built[key][1]
 
 
-def run_torch(spec, size: str, builds: Builds | None = None) -> WitnessRun:
+def device_for(res: CountResult) -> str:
+    """``"cpu"`` for a model of at most :data:`CPU_MAX_PARAMS` parameters and
+    :data:`CPU_MAX_FLOPS` forward FLOPs (analytic), ``"meta"`` above: where the torch and
+    fvcore witnesses run it."""
+    return "cpu" if res.params <= CPU_MAX_PARAMS and res.forward_flops <= CPU_MAX_FLOPS \
+        else "meta"
+
+
+def run_torch(spec, size: str, builds: Builds | None = None,
+              device: str = "meta") -> WitnessRun:
+    """torch's dispatch counter on the spec's build: on the meta device, or on CPU with real
+    tensors (``device="cpu"``: no meta kernels to run; same figures)."""
     t0 = time.perf_counter()
     builds = builds or Builds()
     why = _missing("torch")
@@ -266,12 +299,14 @@ def run_torch(spec, size: str, builds: Builds | None = None) -> WitnessRun:
     try:
         from .torch_build import example_inputs
 
-        model = builds.module(spec, "meta")
-        res = count_module(model, example_inputs(spec, device="meta"), name=spec.name)
+        model = builds.module(spec, device)
+        res = count_module(model, example_inputs(spec, device=device), name=spec.name,
+                           device="meta" if device == "meta" else "real")
     except Exception as exc:  # a witness that cannot run says why, in its column
         return WitnessRun("torch", "cannot", size, _reason(exc),
                           seconds=time.perf_counter() - t0)
-    return WitnessRun("torch", "ran", size, "meta device", res,
+    return WitnessRun("torch", "ran", size,
+                      "meta device" if device == "meta" else "CPU, real tensors", res,
                       seconds=time.perf_counter() - t0)
 
 
@@ -279,10 +314,12 @@ FVCORE_CPU_MAX_PARAMS = 300_000_000   # fvcore falls back to real CPU weights up
 
 
 def run_fvcore(spec, size: str, params: int | None = None, builds: Builds | None = None,
-               cpu: bool = True) -> WitnessRun:
-    """fvcore on the meta-device build; where its trace fails on meta tensors (torch's meta
-    kernel of convolution raises inside ``torch.jit.trace``), on a CPU build with real
-    weights when ``cpu`` and the model has at most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
+               cpu: bool = True, device: str = "meta") -> WitnessRun:
+    """fvcore on the spec's build on ``device``. On CPU (``device="cpu"``, real tensors) only
+    when ``cpu``: otherwise it says the CPU run is opt-in. On the meta device, where its
+    trace fails on meta tensors (torch's meta kernel of convolution raises inside
+    ``torch.jit.trace``), on a CPU build with real weights when ``cpu`` and the model has at
+    most ``FVCORE_CPU_MAX_PARAMS`` parameters."""
     t0 = time.perf_counter()
     builds = builds or Builds()
     why = _missing("fvcore") or _missing("torch")
@@ -291,31 +328,38 @@ def run_fvcore(spec, size: str, params: int | None = None, builds: Builds | None
     from .fvcore_count import count_fvcore
     from .torch_build import example_inputs
 
-    try:
-        model = builds.module(spec, "meta")
-        res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
-        return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs", res,
-                          seconds=time.perf_counter() - t0)
-    except Exception as exc:
-        meta_error = _reason(exc)
-    if params is not None and params > FVCORE_CPU_MAX_PARAMS:
+    how = "CPU, real tensors"
+    if device == "cpu" and not cpu:
         return WitnessRun("fvcore", "cannot", size,
-                          f"on the meta device: {meta_error}; {params:,} parameters are too "
-                          "many to materialise on CPU", seconds=time.perf_counter() - t0)
-    if not cpu:
-        return WitnessRun("fvcore", "cannot", size,
-                          f"on the meta device: {meta_error}; the full-size run on CPU with "
-                          "real weights is opt-in (--size full)",
-                          seconds=time.perf_counter() - t0)
+                          "its trace of the whole model on CPU (more than "
+                          f"{si(FVCORE_FULL_CPU_FLOPS, 'FLOP')} forward) is opt-in "
+                          "(--size full); torch checks the full size")
+    if device == "meta":
+        try:
+            model = builds.module(spec, "meta")
+            res = count_fvcore(model, example_inputs(spec, device="meta"), name=spec.name)
+            return WitnessRun("fvcore", "ran", size, "meta device; 1 multiply-add = 2 FLOPs",
+                              res, seconds=time.perf_counter() - t0)
+        except Exception as exc:
+            meta_error = _reason(exc)
+        if params is not None and params > FVCORE_CPU_MAX_PARAMS:
+            return WitnessRun("fvcore", "cannot", size,
+                              f"on the meta device: {meta_error}; {params:,} parameters are "
+                              "too many to materialise on CPU", seconds=time.perf_counter() - t0)
+        if not cpu:
+            return WitnessRun("fvcore", "cannot", size,
+                              f"on the meta device: {meta_error}; the full-size run on CPU "
+                              "with real weights is opt-in (--size full)",
+                              seconds=time.perf_counter() - t0)
+        how = "CPU with real weights (its trace fails on the meta device)"
     try:
         model = builds.module(spec, "cpu")
         res = count_fvcore(model, example_inputs(spec, device="cpu"), name=spec.name)
     except Exception as exc:
         return WitnessRun("fvcore", "cannot", size, _reason(exc),
                           seconds=time.perf_counter() - t0)
-    return WitnessRun("fvcore", "ran", size,
-                      "CPU with real weights (its trace fails on the meta device); "
-                      "1 multiply-add = 2 FLOPs", res, seconds=time.perf_counter() - t0)
+    return WitnessRun("fvcore", "ran", size, f"{how}; 1 multiply-add = 2 FLOPs", res,
+                      seconds=time.perf_counter() - t0)
 
 
 def run_onnx(spec, size: str, folder: Path | None = None,
@@ -611,11 +655,12 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
     ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
-    above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size
-    on the meta device), "full" or "reduced". ``max_full_params`` (default
-    :data:`MAX_FULL_PARAMS`): the most parameters the ONNX witness exports whole.
-    ``full_size_witnesses``: which of torch and fvcore also run whole on the meta device when
-    the table is at the reduced size (default: those in ``witnesses``)."""
+    above it the spec's ``reduced:`` size for the table, torch and fvcore also at full size,
+    on CPU or the meta device as :func:`device_for` says), "full" or "reduced".
+    ``max_full_params`` (default :data:`MAX_FULL_PARAMS`): the most parameters the ONNX
+    witness exports whole.
+    ``full_size_witnesses``: which of torch and fvcore also run whole when the table is at
+    the reduced size (default: those in ``witnesses``)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
     if auto_full_params is None:
@@ -637,9 +682,11 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
     table_spec, analytic, full, size_used, overrides, reason = _sizes(
         spec, size, max_full_params, auto_full_params)
-    builds = Builds()
-    runners = {"torch": lambda s, z: run_torch(s, z, builds),
-               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds),
+    # the full-size spec's CPU build, when the table is at the reduced size, is only counted
+    builds = Builds(counted_only=[spec] if table_spec is not spec else [])
+    dev = device_for(analytic)
+    runners = {"torch": lambda s, z: run_torch(s, z, builds, dev),
+               "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds, device=dev),
                "onnx": lambda s, z: run_onnx(s, z, onnx_folder, builds)}
     runs: dict[str, WitnessRun] = {}
     for w in WITNESSES:
@@ -669,11 +716,14 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
     full_cells: dict[str, Cell] = {}
     full_runs: dict[str, WitnessRun] = {}
     if size_used == "reduced":
-        # full size on the meta device only (one build shared by torch and fvcore): a CPU
-        # build with real weights at full size is what --size full asks for
-        for w, runner in (("torch", lambda s, z: run_torch(s, z, builds)),
+        # full size by torch and fvcore, on one build: on CPU up to CPU_MAX_PARAMS and
+        # CPU_MAX_FLOPS (fvcore there up to FVCORE_FULL_CPU_FLOPS), on meta above; the ONNX
+        # export at full size is what --size full asks for
+        dev = device_for(full)
+        fv_cpu = dev == "cpu" and full.forward_flops <= FVCORE_FULL_CPU_FLOPS
+        for w, runner in (("torch", lambda s, z: run_torch(s, z, builds, dev)),
                           ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
-                                                             cpu=False))):
+                                                             cpu=fv_cpu, device=dev))):
             if w not in witnesses or w not in full_size_witnesses:
                 continue
             run = runner(spec, "full")
