@@ -78,6 +78,8 @@ EXPECTED = {
     "prott5-xl-u50": (2_818_830_336, None), "prott5-xxl": (11_274_553_344, None),
     "codet5-large": (737_639_424, None), "multilingual-e5-large": (559_890_432, None),
     "arabert": (135_258_880, None), "arabert-large-v2": (369_489_408, None),
+    "amber-7b": (6_738_415_616, None), "skywork-13b": (13_854_269_952, None),
+    "internlm2-20b": (19_861_149_696, None),
 }
 
 

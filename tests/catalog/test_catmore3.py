@@ -1,8 +1,9 @@
-"""Released configs added for systems the shared sample names without a recount (KoGPT, INTELLECT-1,
-Marin 8B, Poro 34B, bilingual-gpt-neox-4b, OpenDiLoCo 1.1B, DeepSeek Coder 33B / 6.7B, Code Llama 34B,
-DeepSeekMath 7B, Qwen-7B / 14B, Qwen2.5-Math-7B, Yi-1.5-34B, ProtT5-XL / XXL, Multilingual-E5-large,
-AraBERT base / large v2, CodeT5-large): each exact count from the config values by its family's formula,
-and the sample's spellings resolving to the entry."""
+"""Released configs added for systems the shared sample names without a recount (KoGPT,
+INTELLECT-1, Marin 8B, Amber, Skywork-13B, InternLM2-20B, Poro 34B, bilingual-gpt-neox-4b,
+OpenDiLoCo 1.1B, DeepSeek Coder 33B / 6.7B, Code Llama 34B, DeepSeekMath 7B, Qwen-7B / 14B,
+Qwen2.5-Math-7B, Yi-1.5-34B, ProtT5-XL / XXL, Multilingual-E5-large, AraBERT base / large v2,
+CodeT5-large): each exact count from the config values by its family's formula, and the sample's
+spellings resolving to the entry."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -94,6 +95,14 @@ CASES = [
     # Yi-1.5-34B: Yi-34B's shapes, 64,000 x 7,168 x 2 + 60 x (2 x 7,168^2 + 2 x 7,168 x 1,024
     # + 14,336 + 3 x 7,168 x 20,480) + 7,168
     ("yi-1.5-34b", dense(64000, 7168, 60, 7168, 8 * 128, 20480), 34_388_917_248),
+    # Amber: the LLaMA 7B shape, 32,000 x 4,096 x 2 + 32 x (4 x 4,096^2 + 8,192 + 3 x 4,096 x 11,008)
+    # + 4,096
+    ("amber-7b", dense(32000, 4096, 32, 4096, 4096, 11008), 6_738_415_616),
+    # Skywork-13B: 65,536 x 4,608 x 2 + 52 x (4 x 4,608^2 + 9,216 + 3 x 4,608 x 12,288) + 4,608
+    ("skywork-13b", dense(65536, 4608, 52, 4608, 4608, 12288), 13_854_269_952),
+    # InternLM2-20B: 92,544 x 6,144 x 2 + 48 x (2 x 6,144^2 + 2 x 6,144 x 1,024 + 12,288
+    # + 3 x 6,144 x 16,384) + 6,144
+    ("internlm2-20b", dense(92544, 6144, 48, 6144, 8 * 128, 16384), 19_861_149_696),
     # Poro 34B (BLOOM): 128,000 x 7,168 + 14,336 + 54 x (12 x 7,168^2 + 13 x 7,168) + 14,336
     ("poro-34b", bloom(128000, 7168, 54), 34_216_949_760),
     # bilingual-gpt-neox-4b: 2 x 65,536 x 2,816 + 36 x 95,194,880 + 5,632
@@ -144,8 +153,9 @@ def test_kogpt_equals_the_readme_figure_exactly():
 
 def test_same_shapes_same_counts():
     # Marin 8B is Llama 3.1 8B's shape; Yi-1.5-34B is Yi-34B's; DeepSeekMath 7B is DeepSeek LLM 7B's;
-    # Qwen2.5-Math-7B is Qwen2.5-7B's; Qwen-7B's shapes are Qwen1.5-7B's
-    for a, b in (("marin-8b", "llama-3-1-8b"), ("yi-1.5-34b", "yi-34b"),
+    # Qwen2.5-Math-7B is Qwen2.5-7B's; Qwen-7B's shapes are Qwen1.5-7B's; Amber is LLaMA 7B's
+    for a, b in (("amber-7b", "llama-7b"), ("marin-8b", "llama-3-1-8b"),
+                 ("yi-1.5-34b", "yi-34b"),
                  ("deepseek-math-7b", "deepseek-llm-7b"), ("qwen2.5-math-7b", "qwen2.5-7b"),
                  ("qwen-7b", "qwen1.5-7b")):
         assert analyze(load_spec(ARCH / f"{a}.yaml")).params == \
@@ -162,7 +172,8 @@ SPELLINGS = {
     "ProtT5-XXL": "ProtT5-XXL", "ProtT5-XXL-BFD": "ProtT5-XXL", "ProtT5-XL-U50": "ProtT5-XL-U50",
     "Multilingual-E5-large": "Multilingual-E5-large", "AraBERT": "AraBERT",
     "AraBERT LArge v2": "AraBERT Large v2", "CodeT5-large": "CodeT5-large",
-    "Whisper v2": "Whisper large", "wave2vec 2.0 LARGE": "wav2vec 2.0 LARGE",
+    "Whisper v2": "Whisper large", "wave2vec 2.0 LARGE": "wav2vec 2.0 LARGE", "Amber": "Amber",
+    "Skywork-13B": "Skywork-13B", "InternLM2-20B": "InternLM2-20B",
 }
 
 
@@ -182,5 +193,6 @@ def test_neighbours_keep_their_own_entries():
     assert cat.lookup("T5-Large").name == "T5-Large"
     assert cat.lookup("XLM-R").name != "Multilingual-E5-large"
     # other sizes of these families are other systems
-    for name in ("Code Llama 7B", "Qwen-72B", "DeepSeek Coder 1.3B", "ProtT5-XL-BFD-50", "AraBERT v2 base"):
+    for name in ("Code Llama 7B", "Qwen-72B", "DeepSeek Coder 1.3B", "ProtT5-XL-BFD-50",
+                 "AraBERT v2 base"):
         assert cat.lookup(name) is None, name
