@@ -79,7 +79,8 @@ EXPECTED = {
     "codet5-large": (737_639_424, None), "multilingual-e5-large": (559_890_432, None),
     "arabert": (135_258_880, None), "arabert-large-v2": (369_489_408, None),
     "amber-7b": (6_738_415_616, None), "skywork-13b": (13_854_269_952, None),
-    "internlm2-20b": (19_861_149_696, None),
+    "internlm2-20b": (19_861_149_696, None), "protbert-bfd": (419_933_214, None),
+    "mt5-xxl": (11_896_598_528, None),
 }
 
 

@@ -1,8 +1,8 @@
 """Released configs added for systems the shared sample names without a recount (KoGPT,
 INTELLECT-1, Marin 8B, Amber, Skywork-13B, InternLM2-20B, Poro 34B, bilingual-gpt-neox-4b,
 OpenDiLoCo 1.1B, DeepSeek Coder 33B / 6.7B, Code Llama 34B, DeepSeekMath 7B, Qwen-7B / 14B,
-Qwen2.5-Math-7B, Yi-1.5-34B, ProtT5-XL / XXL, Multilingual-E5-large, AraBERT base / large v2,
-CodeT5-large): each exact count from the config values by its family's formula, and the sample's
+Qwen2.5-Math-7B, Yi-1.5-34B, ProtT5-XL / XXL, ProtBERT-BFD, mT5-XXL, Multilingual-E5-large,
+AraBERT base / large v2, CodeT5-large): each exact count from the config values by its family's formula, and the sample's
 spellings resolving to the entry."""
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ def t5_tied(V, d, L, heads, d_kv, ffn):
     enc = attn + 2 * d * ffn + 2 * d
     dec = 2 * attn + 2 * d * ffn + 3 * d
     return V * d + L * enc + L * dec + 2 * 32 * heads + 2 * d
+
+
+def t5_gated(V, d, L, heads, d_kv, ffn):
+    """T5.1.1 (gated GELU: wi_0, wi_1, wo = 3 d ffn), the lm_head tied to the shared table as
+    transformers 5 builds it; otherwise as t5_tied."""
+    attn = 4 * d * heads * d_kv
+    return V * d + L * (attn + 3 * d * ffn + 2 * d) + L * (2 * attn + 3 * d * ffn + 3 * d) \
+        + 2 * 32 * heads + 2 * d
 
 
 def bert_layers(d, L, ffn):
@@ -119,6 +127,14 @@ CASES = [
     # one token type 1,024, LayerNorm 2,048; 24 layers of 12,596,224; pooler 1,024^2 + 1,024
     ("multilingual-e5-large", 250002 * 1024 + 514 * 1024 + 1024 + 2048 + bert_layers(1024, 24, 4096)
      + 1024 * 1024 + 1024, 559_890_432),
+    # mT5-XXL: shared 250,112 x 4,096 + 24 x (67,108,864 + 125,829,120 + 8,192) + 24 x (134,217,728
+    # + 125,829,120 + 12,288) + 2 x 32 x 64 + 8,192 (the released separate lm_head left out, see
+    # the entry's discrepancy)
+    ("mt5-xxl", t5_gated(250112, 4096, 24, 64, 64, 10240), 11_896_598_528),
+    # ProtBERT-BFD (BertForMaskedLM): words 30 x 1,024, positions 40,000 x 1,024, two token types,
+    # LayerNorm 2,048; 30 layers of 12,596,224; head dense 1,024^2 + 1,024, LayerNorm 2,048, bias 30
+    ("protbert-bfd", 30 * 1024 + 40000 * 1024 + 2 * 1024 + 2048 + bert_layers(1024, 30, 4096)
+     + 1024 * 1024 + 1024 + 2048 + 30, 419_933_214),
     # AraBERT (BERT-base, vocabulary 64,000, MLM head): words 64,000 x 768, positions 512 x 768,
     # two token types, LayerNorm 1,536; 12 layers of 7,087,872; head dense 768^2 + 768, LayerNorm
     # 1,536, decoder bias 64,000 (its weight tied to the word table)
@@ -174,6 +190,7 @@ SPELLINGS = {
     "AraBERT LArge v2": "AraBERT Large v2", "CodeT5-large": "CodeT5-large",
     "Whisper v2": "Whisper large", "wave2vec 2.0 LARGE": "wav2vec 2.0 LARGE", "Amber": "Amber",
     "Skywork-13B": "Skywork-13B", "InternLM2-20B": "InternLM2-20B",
+    "ProtBERT-BFD": "ProtBERT-BFD", "mT5-XXL": "mT5-XXL",
 }
 
 
