@@ -67,6 +67,20 @@ EXPECTED = {
     "deepseek-llm-67b": (67_425_001_472, None), "deepseek-llm-7b": (6_910_365_696, None),
     "baichuan-7b": (7_000_559_616, None), "baichuan-13b": (13_264_901_120, None),
     "openllama-13b": (13_015_864_320, None),
+    # the third batch (tests/catalog/test_catmore3.py shows each count's arithmetic by family)
+    "kogpt": (6_166_502_400, None), "intellect-1": (10_211_381_248, None),
+    "marin-8b": (8_030_261_248, None), "opendiloco-1.1b": (1_100_048_384, None),
+    "deepseek-coder-33b": (33_342_991_360, None), "deepseek-coder-6.7b": (6_740_512_768, None),
+    "code-llama-34b": (33_743_970_304, None), "deepseek-math-7b": (6_910_365_696, None),
+    "qwen-14b": (14_167_290_880, None), "qwen-7b": (7_721_324_544, None),
+    "qwen2.5-math-7b": (7_615_616_512, None), "yi-1.5-34b": (34_388_917_248, None),
+    "poro-34b": (34_216_949_760, None), "bilingual-gpt-neox-4b": (3_796_120_064, None),
+    "prott5-xl-u50": (2_818_830_336, None), "prott5-xxl": (11_274_553_344, None),
+    "codet5-large": (737_639_424, None), "multilingual-e5-large": (559_890_432, None),
+    "arabert": (135_258_880, None), "arabert-large-v2": (369_489_408, None),
+    "amber-7b": (6_738_415_616, None), "skywork-13b": (13_854_269_952, None),
+    "internlm2-20b": (19_861_149_696, None), "protbert-bfd": (419_933_214, None),
+    "mt5-xxl": (11_896_598_528, None),
 }
 
 
