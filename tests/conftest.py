@@ -1,7 +1,15 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# torch on one intra-op thread in the suite and in the CLI processes it starts (set before
+# any test imports torch): the tests' tensors are small, and on a shared two-core machine the
+# second thread's spin-waits cost several times the arithmetic (tests/test_model_unchanged.py:
+# 52 s CPU on two threads, 14 s on one). The witnesses do the same (crosscheck._one_thread).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture

@@ -155,7 +155,7 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
             p.grad = None
         del loss, saved
 
-        mt = MemTracker()
+        mt = _peak_tracker(MemTracker)
         mt.track_external(m, opt, *masters) if opt else mt.track_external(m)
         with mt:
             step()
@@ -175,6 +175,26 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
                           peak=peak, per_module=dict(per_module),
                           tracker_peak={str(getattr(k, "value", k)): int(v)
                                         for k, v in by_cat.items()}, notes=notes)
+
+
+def _peak_tracker(MemTracker):
+    """A MemTracker that keeps the step's overall peak (all this module reads) and not every
+    module's own: torch's ``_update_peak_stats`` walks every tracked module after every
+    operator for those, three quarters of a Llama 2 7B step (measured: 57 of 75 s). The overall
+    peak is kept exactly as torch keeps it; a torch without these internals gets the plain
+    tracker."""
+    from copy import deepcopy
+
+    class PeakTracker(MemTracker):
+        def _update_peak_stats(self, peak_state) -> None:
+            for dev, snap in self._curr_mem_snap.items():
+                if self._peak_mem.get(dev, 0) < snap["Total"]:
+                    self._peak_mem[dev] = snap["Total"]
+                    self._peak_mem_snap[dev] = deepcopy(snap)
+
+    mt = PeakTracker()
+    internals = ("_update_peak_stats", "_curr_mem_snap", "_peak_mem", "_peak_mem_snap")
+    return mt if all(hasattr(MemTracker(), a) for a in internals) else MemTracker()
 
 
 def _on_meta(model, torch) -> bool:
