@@ -42,7 +42,8 @@ def test_the_process_entry_freezes_start_up_and_keeps_output_and_exit_codes(cli)
     # young generation larger than Python's 700 objects and then freezes what start-up built,
     # so the interpreter's last collection at exit skips it; an atexit hook registered before
     # run() sees both, and the output and the exit codes are main()'s (in-process, main()
-    # leaves the collector alone: nothing frozen, the thresholds as they were)
+    # leaves the collector alone: nothing more frozen, the thresholds as they were; a catalog
+    # load earlier in the same process may have frozen its own tree, see curation/catalog.py)
     import gc
 
     assert 'paramcount = "estimator.__main__:run"' in (ROOT / "pyproject.toml").read_text()
@@ -54,11 +55,12 @@ def test_the_process_entry_freezes_start_up_and_keeps_output_and_exit_codes(cli)
     spec = str(ROOT / "archspecs" / "alexnet.yaml")
     p = subprocess.run([sys.executable, "-c", probe, spec], capture_output=True, text=True,
                        cwd=ROOT, timeout=120)
-    before = gc.get_threshold()
+    before = gc.get_freeze_count(), gc.get_threshold()
     code, out, _ = cli(spec)
     assert (p.returncode, p.stdout) == (code, out) == (0, out)
     assert p.stderr.splitlines()[-1] == "frozen=True young=True"
-    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+    # (frozen objects can be freed, so the count may fall; it never rises)
+    assert gc.get_freeze_count() <= before[0] and gc.get_threshold() == before[1]
     bad = subprocess.run([sys.executable, "-m", "estimator", "no-such-spec.yaml"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "no-such-spec.yaml: no such file\n")
