@@ -651,8 +651,7 @@ def _one_thread():
 
 def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
           max_full_params: int | None = None, onnx_folder: Path | None = None,
-          auto_full_params: int | None = None, full_size_witnesses=None,
-          full_device: str | None = None) -> CheckResult:
+          auto_full_params: int | None = None, full_size_witnesses=None) -> CheckResult:
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
     ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
@@ -661,19 +660,15 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     ``max_full_params`` (default :data:`MAX_FULL_PARAMS`): the most parameters the ONNX
     witness exports whole.
     ``full_size_witnesses``: which of torch and fvcore also run whole when the table is at
-    the reduced size (default: those in ``witnesses``).
-    ``full_device``: where they run whole, "cpu" or "meta" (default: :func:`device_for` of the
-    full-size count); both count by shapes, so the figures are the same."""
+    the reduced size (default: those in ``witnesses``)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
     if auto_full_params is None:
         auto_full_params = AUTO_FULL_PARAMS
     if full_size_witnesses is None:
         full_size_witnesses = witnesses
-    if full_device not in (None, "cpu", "meta"):
-        raise ValueError(f"full_device must be 'cpu' or 'meta', not {full_device!r}")
     args = (spec_or_path, size, witnesses, max_full_params, auto_full_params, onnx_folder,
-            full_size_witnesses, full_device)
+            full_size_witnesses)
     if _missing("torch") is None:
         with _one_thread():
             return _check(*args)
@@ -681,7 +676,7 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
 
 
 def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
-           onnx_folder, full_size_witnesses, full_device) -> CheckResult:
+           onnx_folder, full_size_witnesses) -> CheckResult:
     from ..analytic import load_spec
 
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
@@ -724,7 +719,7 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
         # full size by torch and fvcore, on one build: on CPU up to CPU_MAX_PARAMS and
         # CPU_MAX_FLOPS (fvcore there up to FVCORE_FULL_CPU_FLOPS), on meta above; the ONNX
         # export at full size is what --size full asks for
-        dev = full_device or device_for(full)
+        dev = device_for(full)
         fv_cpu = dev == "cpu" and full.forward_flops <= FVCORE_FULL_CPU_FLOPS
         for w, runner in (("torch", lambda s, z: run_torch(s, z, builds, dev)),
                           ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
