@@ -318,22 +318,28 @@ def load_yaml_text(text: str, file: str | None = None):
                         file=file) from None
 
 
-def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_SPEC_BYTES):
-    """The data of a YAML file: a regular file of at most ``max_bytes`` (no device, FIFO or
-    folder), read whole, then :func:`load_yaml_text`."""
+def read_text_file(path: str | Path, *, max_bytes: int, what: str) -> str:
+    """The UTF-8 text of an input file (a spec, a config.json): a regular file of at most
+    ``max_bytes`` (no device, FIFO or folder), read whole by
+    :func:`estimator.safety.read_bytes`; SpecError (one line, never the content) otherwise."""
     from ..safety import read_bytes
 
-    if not Path(path).exists():   # worded as every loader words it (config.json, ONNX)
+    if not Path(path).exists():   # worded as every loader words it (ONNX too)
         raise SpecError("no such file", file=str(path))
     try:   # a folder, device or FIFO: read_bytes's one wording ("this is a folder, not a ...")
-        raw = read_bytes(path, max_bytes=max_bytes, what="spec file")
+        raw = read_bytes(path, max_bytes=max_bytes, what=what)
     except InputError as err:
         raise SpecError(err.message, file=err.file) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("not a text file (invalid UTF-8)", file=str(path)) from None
-    return load_yaml_text(text, file=str(path))
+
+
+def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_SPEC_BYTES):
+    """The data of a YAML file: :func:`read_text_file`, then :func:`load_yaml_text`."""
+    return load_yaml_text(read_text_file(path, max_bytes=max_bytes, what="spec file"),
+                          file=str(path))
 
 
 def line_of(raw, loc: tuple) -> int | None:

@@ -34,21 +34,11 @@ def supported_line() -> str:
 
 def read_config_file(path: str | Path) -> dict:
     """The JSON object of a config file: a regular file of at most :data:`MAX_CONFIG_BYTES`
-    (read by :func:`estimator.safety.read_bytes`); SpecError (one line) otherwise. The
-    content is never quoted in an error."""
-    from ...errors import InputError
-    from ...safety import read_bytes
+    (read as every spec file is, :func:`~estimator.spec.yamlload.read_text_file`); SpecError
+    (one line) otherwise. The content is never quoted in an error."""
+    from ..yamlload import read_text_file
 
-    if not Path(path).exists():   # worded as every loader words it (specs, ONNX)
-        raise SpecError("no such file", file=str(path))
-    try:
-        data = read_bytes(path, max_bytes=MAX_CONFIG_BYTES, what="config.json")
-    except InputError as err:
-        raise SpecError(err.message, file=err.file) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError("not a text file (invalid UTF-8)", file=str(path)) from None
+    text = read_text_file(path, max_bytes=MAX_CONFIG_BYTES, what="config.json")
     try:
         obj = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
