@@ -14,6 +14,7 @@ from .errors import SpecError
 from .layers.registry import Ctx, Formula, LayerSpec, ShapeError
 from .spec.limits import MAX_LAYERS, MAX_ROWS, MAX_TOTAL
 from .spec.model import Spec, key_path, parse_spec
+from .spec.paths import Copy, PathError, is_plain, resolve as resolve_path
 from .spec.yamlload import line_of, load_yaml_file, load_yaml_text, paused_gc
 
 
@@ -194,12 +195,14 @@ class _Walker:
         self.groups: dict[str, tuple[int, int]] = {}  # collapsed group -> (template copy, repeat)
         self.env: dict[str, tuple] = _Env(self.groups, self.nodes)
         self.ids: dict[str, bool] = _Env(self.groups, self.nodes)
+        self.copies: list[Copy] = []       # the repeat copies being walked, innermost last
+        self._prev: dict[int, tuple] = {}  # id(repeat layer) -> the NAMEs its copies read as ^.NAME
         for name, inp in spec.inputs.items():
             self.env[name] = inp.shape
             self.ids[name] = inp.ids
 
-    def fail(self, layer: LayerSpec, message: str, key: str | None = None) -> SpecError:
-        loc = tuple(layer._loc) + ((key,) if key else ())
+    def fail(self, layer: LayerSpec, message: str, key=None) -> SpecError:
+        loc = tuple(layer._loc) + (key if isinstance(key, tuple) else (key,) if key else ())
         return SpecError(message, file=self.spec.file, line=line_of(self.spec.raw, loc),
                          key=key_path(loc) or None)
 
@@ -214,15 +217,86 @@ class _Walker:
             if path in self.nodes:
                 raise self.fail(layer, f"duplicate layer path '{path}' (names must be unique among siblings)",
                                 "name")
+            layer = self.absolute(layer)
             if layer.from_:
                 if layer.from_ not in self.env:
-                    raise self.fail(layer, f"'from: {layer.from_}' is not an input or an earlier layer"
-                                    f"; known: {', '.join(sorted(self.env)[:12])}", "from")
+                    raise self.fail(layer, f"'from: {_written(layer, 'from_')}' is not an input or "
+                                    f"an earlier layer; known: {', '.join(sorted(self.env)[:12])}", "from")
                 x, ids = self.env[layer.from_], self.ids[layer.from_]
             x, ids = self.node(layer, x, ids, path, depth, parent)
         return x, ids
 
+    # ------------------------------------------------------------------------ paths
+    def absolute(self, layer: LayerSpec) -> LayerSpec:
+        """``layer`` with every path it names made absolute (spec/paths.py): relative paths
+        are read in the innermost repeat copy being walked, copies counted from the end in
+        the repeats walked so far. The same object when there is nothing to resolve (most
+        layers); otherwise a copy remembering what was written (for error messages)."""
+        copy = self.copies[-1] if self.copies else None
+        changes: dict = {}
+        for fname in ("from_", "share", "tie") + layer.path_keys:
+            value = getattr(layer, fname)
+            if isinstance(value, str) and not is_plain(value):
+                changes[fname] = self._path(layer, value, copy, _key(fname))
+            elif isinstance(value, list) and not all(map(is_plain, value)):
+                changes[fname] = [self._path(layer, v, copy, (fname, j)) for j, v in enumerate(value)]
+        if layer.initial is not None:
+            if "repeat" not in layer.model_fields_set:
+                raise self.fail(layer, "initial: names what copy 0 of a repeat reads as ^.NAME; "
+                                "this layer has no repeat:", "initial")
+            if any(not is_plain(v) for v in layer.initial.values()):
+                changes["initial"] = {k: self._path(layer, v, copy, ("initial", k))
+                                      for k, v in layer.initial.items()}
+        if not changes:
+            return layer
+        out = layer.model_copy(update=changes)
+        out._written = {f: getattr(layer, f) for f in changes}
+        return out
+
+    def _path(self, layer, path: str, copy, key) -> str:
+        try:
+            return resolve_path(path, copy, self._copies_at)
+        except PathError as err:
+            raise self.fail(layer, str(err), key) from None
+
+    def _copies_at(self, prefix: str) -> int | None:
+        """How many copies the walked layer at ``prefix`` has (None: no such layer yet)."""
+        node = self.nodes.get(self.canonical(prefix))
+        if node is None:
+            return None
+        return node.layer.repeat if node.group else 1
+
+    def _previous(self, layer: LayerSpec) -> tuple:
+        """The NAMEs the copies of the repeat ``layer`` read as ``^.NAME``: its layers' keys,
+        and the keys (not the insides) of repeats nested in it, whose own keys are read in
+        this repeat's copies."""
+        got = self._prev.get(id(layer))
+        if got is None:
+            names: set = set()
+            todo = [sub for _, lst in layer.branches() for sub in lst] if layer.composite else []
+            while todo:
+                sub = todo.pop()
+                values = [getattr(sub, f) for f in ("from_", "share", "tie") + sub.path_keys]
+                values += list((sub.initial or {}).values())
+                for v in values:
+                    for p in (v if isinstance(v, list) else [v]):
+                        if isinstance(p, str) and p.startswith("^."):
+                            names.add(p[2:])
+                if sub.composite and "repeat" not in sub.model_fields_set:
+                    todo += [s for _, lst in sub.branches() for s in lst]
+            got = self._prev[id(layer)] = tuple(sorted(names))
+        return got
+
+    def _seen_before(self, layer, path: str, r: int, initial: dict) -> tuple:
+        """What copy ``r`` reads through its ``^.NAME`` paths: shapes and id-ness."""
+        out = []
+        for name in self._previous(layer):
+            p = initial.get(name) if r == 0 else f"{path}.{r - 1}.{name}"
+            out.append((p is not None and self.env.get(p), p is not None and self.ids.get(p)))
+        return tuple(out)
+
     def node(self, layer, x, ids, path, depth, parent):
+        initial = layer.initial or {}
         if layer.repeat > 1 or layer.shared:
             if layer.shared and layer.repeat < 2:
                 raise self.fail(layer, "shared: true needs repeat >= 2", "shared")
@@ -230,15 +304,25 @@ class _Walker:
             before = None
             for r in range(layer.repeat):
                 share = f"{path}.0" if layer.shared and r else layer.share
-                now = (tuple(x), ids, share)
+                now = (tuple(x), ids, share, self._seen_before(layer, path, r, initial))
                 if now == before and not self.expand:  # copy r is copy r-1 again, and so on
                     group.tail = layer.repeat - r + 1
                     self.groups[path] = (r - 1, layer.repeat)
                     break
                 before = now
-                x, ids = self.one(layer, x, ids, f"{path}.{r}", depth + 1, group.children, share)
+                self.copies.append(Copy(path, f"{path}.{r}", r, initial, layer.shared))
+                try:
+                    x, ids = self.one(layer, x, ids, f"{path}.{r}", depth + 1, group.children, share)
+                finally:
+                    self.copies.pop()
             group.out = x
             group.leaves = (group.children[0].leaves[0], len(self.leaf_list))
+        elif "repeat" in layer.model_fields_set:   # repeat: 1, its one copy unnumbered
+            self.copies.append(Copy(path, path, 0, initial))
+            try:
+                x, ids = self.one(layer, x, ids, path, depth, parent, share=layer.share)
+            finally:
+                self.copies.pop()
         else:
             x, ids = self.one(layer, x, ids, path, depth, parent, share=layer.share)
         self.env[path] = x
@@ -273,9 +357,13 @@ class _Walker:
         if not ids and layer.takes_ids:
             raise self.fail(layer, f"{layer.kind} needs token ids (a 'tokens' input), got features {tuple(x)}",
                             "kind")
-        for ref in layer.needs():
-            if ref not in self.env:
-                raise self.fail(layer, f"'{ref}' is not an input or an earlier layer", "memory")
+        for fname in layer.path_keys:
+            value = getattr(layer, fname)
+            for j, ref in enumerate(value if isinstance(value, list) else [value]):
+                if ref and ref not in self.env:
+                    where = (fname, j) if isinstance(value, list) else fname
+                    raise self.fail(layer, f"{fname}: '{_written(layer, fname, j)}' is not an "
+                                    "input or an earlier layer", where)
         try:
             n.out = tuple(layer.output_shape(x, ctx))
             n.formula = layer.formula(x, ctx)
@@ -299,7 +387,8 @@ class _Walker:
                 continue
             src = self.nodes.get(self.canonical(node.share_from))
             if src is None:
-                raise self.fail(node.layer, f"share target '{node.share_from}' is not a layer path"
+                shown = _written(node.layer, "share") if node.share_from == node.layer.share else node.share_from
+                raise self.fail(node.layer, f"share target '{shown}' is not a layer path"
                                 + _close(node.share_from, self.nodes), "share")
             if src.kind != node.kind:
                 raise self.fail(node.layer, f"cannot share weights of a {src.kind} with a {node.kind}", "share")
@@ -320,7 +409,7 @@ class _Walker:
                 continue
             src = self.leaves.get(self.canonical(tie))
             if src is None:
-                raise self.fail(leaf.layer, f"tie target '{tie}' is not a layer with weights"
+                raise self.fail(leaf.layer, f"tie target '{_written(leaf.layer, 'tie')}' is not a layer with weights"
                                 + _close(tie, self.leaves), "tie")
             if "weight" not in leaf.formula.params or "weight" not in src.formula.params:
                 raise self.fail(leaf.layer, f"tie needs a 'weight' on both {lpath} and {tie}", "tie")
@@ -392,6 +481,20 @@ class _Walker:
         rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
                              note=note, copies=copies, share_from=node.share_from or "")
         return total
+
+
+def _key(fname: str) -> str:
+    return "from" if fname == "from_" else fname
+
+
+def _written(layer: LayerSpec, fname: str, j: int | None = None) -> str:
+    """A path key as the spec wrote it, with what it resolved to where that differs:
+    ``.row.ln (evoformer.3.row.ln)``."""
+    value = getattr(layer, fname)
+    written = layer._written.get(fname, value)
+    if j is not None and isinstance(value, list):
+        value, written = value[j], written[j]
+    return f"{written} ({value})" if written != value else f"{value}"
 
 
 def _close(word, options) -> str:

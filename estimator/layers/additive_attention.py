@@ -59,8 +59,7 @@ class AdditiveAttention(LayerSpec):
                    {"kind": "additive_attention", "name": "attn", "from": "input",
                     "memory": "pair.enc", "units": 4}]}}
 
-    def needs(self) -> list[str]:
-        return [self.memory]
+    path_keys: ClassVar[tuple[str, ...]] = ("memory",)
 
     def _dims(self, x: Shape, ctx: Ctx):
         if len(x) != 2:

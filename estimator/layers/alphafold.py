@@ -229,8 +229,7 @@ class GatedAttention(LayerSpec):
                    {"kind": "layernorm", "name": "ln"},
                    {"kind": "gated_attention", "name": "att", "heads": 2, "head_dim": 3, "bias": "row.ln"}]}}
 
-    def needs(self) -> list[str]:
-        return [self.bias] if self.bias else []
+    path_keys: ClassVar[tuple[str, ...]] = ("bias",)
 
     def _dims(self, x: Shape, ctx: Ctx):
         _three(x, self.kind)
@@ -392,8 +391,7 @@ class InvariantPointAttention(LayerSpec):
                    {"kind": "invariant_point_attention", "name": "att", "from": "input", "pair": "ipa.pair",
                     "heads": 2, "head_dim": 3, "qk_points": 2, "v_points": 2}]}}
 
-    def needs(self) -> list[str]:
-        return [self.pair]
+    path_keys: ClassVar[tuple[str, ...]] = ("pair",)
 
     def _dims(self, x: Shape, ctx: Ctx):
         if len(x) != 2:
@@ -457,8 +455,7 @@ class PointwiseAttention(LayerSpec):
                    {"kind": "pointwise_attention", "name": "att", "memory": "input",
                     "heads": 2, "head_dim": 2}]}}
 
-    def needs(self) -> list[str]:
-        return [self.memory]
+    path_keys: ClassVar[tuple[str, ...]] = ("memory",)
 
     def _dims(self, x: Shape, ctx: Ctx):
         t = _other(ctx, self.memory, "memory")
@@ -532,8 +529,7 @@ class BroadcastAdd(LayerSpec):
                    {"kind": "select", "name": "row", "from": "input"},
                    {"kind": "broadcast_add", "name": "plus", "from": "input", "other": "ba.row"}]}}
 
-    def needs(self) -> list[str]:
-        return [self.other]
+    path_keys: ClassVar[tuple[str, ...]] = ("other",)
 
     def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
         y = _other(ctx, self.other, "other")

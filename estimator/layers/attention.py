@@ -200,8 +200,7 @@ class Attention(LayerSpec):
     EXAMPLE = {"input": {"shape": [6, 16]},
                "layer": {"kind": "attention", "heads": 4, "kv_heads": 2, "causal": True, "rotary": True}}
 
-    def needs(self) -> list[str]:
-        return [p for p in (self.memory, self.position_bias) if p]
+    path_keys: ClassVar[tuple[str, ...]] = ("memory", "position_bias")
 
     def _dims(self, x: Shape, ctx: Ctx):
         if len(x) != 2:

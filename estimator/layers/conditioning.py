@@ -55,8 +55,7 @@ class CondBias(LayerSpec):
                    {"kind": "sequential", "name": "t", "layers": ["flatten", {"kind": "linear", "out": 5}]},
                    {"kind": "cond_bias", "name": "add_t", "from": "input", "cond": "blk.t"}]}}
 
-    def needs(self) -> list[str]:
-        return [self.cond]
+    path_keys: ClassVar[tuple[str, ...]] = ("cond",)
 
     def _d(self, x: Shape, ctx: Ctx) -> int:
         c = ctx.env.get(self.cond)

@@ -58,8 +58,7 @@ class ContrastiveLogit(LayerSpec):
                    {"kind": "linear", "name": "b", "from": "input", "out": 4},
                    {"kind": "contrastive_logit", "name": "logit", "other": "pair.a"}]}}
 
-    def needs(self) -> list[str]:
-        return [self.other]
+    path_keys: ClassVar[tuple[str, ...]] = ("other",)
 
     def _d(self, x: Shape, ctx: Ctx) -> int:
         y = ctx.env.get(self.other)

@@ -57,8 +57,7 @@ class DotInteraction(LayerSpec):
     EXAMPLE = {"input": {"vector": 8},
                "layer": {"kind": "dot_interaction", "features": ["input", "input"]}}
 
-    def needs(self) -> list[str]:
-        return list(self.features)
+    path_keys: ClassVar[tuple[str, ...]] = ("features",)
 
     def _dims(self, x: Shape, ctx: Ctx) -> tuple[int, int]:
         if len(x) != 1:

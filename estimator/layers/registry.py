@@ -180,12 +180,20 @@ class LayerSpec(BaseModel):
     tie: Optional[str] = Field(None, description="use the 'weight' tensor of the layer at this path")
     from_: Optional[str] = Field(None, alias="from",
                                  description="take input from this named input or layer path")
+    initial: Optional[dict[str, str]] = Field(
+        None, description="with repeat: what copy 0 reads for each ^.NAME path (the layer "
+                          "NAME of the previous copy): NAME -> a path before the repeat")
 
     _loc: tuple = PrivateAttr(default=())  # where it stands in the YAML, for error messages
+    _written: dict = PrivateAttr(default_factory=dict)  # path keys as written, where resolved
 
     family: ClassVar[str] = ""
     composite: ClassVar[bool] = False
     takes_ids: ClassVar[bool] = False  # consumes integer token ids (embeddings)
+    # the kind's keys that hold layer paths (a path, or a list of paths) it reads besides its
+    # input: cross-attention ``memory``, a ``bias`` ... (``from``, ``share``, ``tie`` are every
+    # layer's); the walker resolves relative paths in them (spec/paths.py)
+    path_keys: ClassVar[tuple[str, ...]] = ()
     EXAMPLE: ClassVar[dict] = {}  # {"input": {...}, "layer": {...}} for tests and docs
 
     # --- the contract -------------------------------------------------------------------
@@ -199,8 +207,14 @@ class LayerSpec(BaseModel):
         raise NotImplementedError
 
     def needs(self) -> list[str]:
-        """Named outputs this layer reads besides its input (e.g. cross-attention memory)."""
-        return []
+        """Named outputs this layer reads besides its input (e.g. cross-attention memory):
+        the paths in its ``path_keys``."""
+        out: list[str] = []
+        for key in self.path_keys:
+            value = getattr(self, key)
+            if value:
+                out.extend(value if isinstance(value, list) else [value])
+        return out
 
 
 REGISTRY: dict[str, type[LayerSpec]] = {}
