@@ -221,7 +221,8 @@ class _Walker:
             if layer.from_:
                 if layer.from_ not in self.env:
                     raise self.fail(layer, f"'from: {_written(layer, 'from_')}' is not an input or "
-                                    f"an earlier layer; known: {', '.join(sorted(self.env)[:12])}", "from")
+                                    "an earlier layer" + (_close(layer.from_, self.env) or
+                                    f"; known: {', '.join(sorted(self.env)[:12])}"), "from")
                 x, ids = self.env[layer.from_], self.ids[layer.from_]
             x, ids = self.node(layer, x, ids, path, depth, parent)
         return x, ids
@@ -363,7 +364,7 @@ class _Walker:
                 if ref and ref not in self.env:
                     where = (fname, j) if isinstance(value, list) else fname
                     raise self.fail(layer, f"{fname}: '{_written(layer, fname, j)}' is not an "
-                                    "input or an earlier layer", where)
+                                    "input or an earlier layer" + _close(ref, self.env), where)
         try:
             n.out = tuple(layer.output_shape(x, ctx))
             n.formula = layer.formula(x, ctx)

@@ -238,7 +238,7 @@ BAD = {
     "empty_name": (_spec(["{kind: linear, name: m, out: 8}", "{kind: linear, from: .m..x, out: 8}"]), 9,
                    "layers[0].layers[1].from", "an empty name"),
     "missing_in_copy": (_spec(["{kind: linear, name: m, out: 8}", "{kind: linear, from: .mm, out: 8}"]), 9,
-                        "layers[0].layers[1].from", "'from: .mm (blocks.0.mm)' is not an input or an earlier layer"),
+                        "layers[0].layers[1].from", "'from: .mm (blocks.0.mm)' is not an input or an earlier layer (did you mean 'blocks.0.m'?)"),
     "missing_memory": (_spec(["{kind: attention, name: att, heads: 2, memory: ^.zz}"], extra="    initial: {zz: b}\n"),
                        9, "layers[0].layers[0].memory", "memory: '^.zz (blocks.0.zz)' is not an input or an earlier layer"),
     "initial_without_repeat": ("name: x\ninput: {shape: [4, 8]}\nlayers:\n  - kind: sequential\n"
