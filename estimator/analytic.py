@@ -288,12 +288,16 @@ class _Walker:
             got = self._prev[id(layer)] = tuple(sorted(names))
         return got
 
-    def _seen_before(self, layer, path: str, r: int, initial: dict) -> tuple:
-        """What copy ``r`` reads through its ``^.NAME`` paths: shapes and id-ness."""
+    def _seen_before(self, layer, copy: Copy) -> tuple:
+        """What ``copy`` reads through its ``^.NAME`` paths: shapes and id-ness (None where a
+        path cannot be read: walking the copy says why)."""
         out = []
         for name in self._previous(layer):
-            p = initial.get(name) if r == 0 else f"{path}.{r - 1}.{name}"
-            out.append((p is not None and self.env.get(p), p is not None and self.ids.get(p)))
+            try:
+                p = resolve_path("^." + name, copy, self._copies_at)
+            except PathError:
+                p = None
+            out.append((self.env.get(p), self.ids.get(p)) if p is not None else None)
         return tuple(out)
 
     def node(self, layer, x, ids, path, depth, parent):
@@ -305,13 +309,14 @@ class _Walker:
             before = None
             for r in range(layer.repeat):
                 share = f"{path}.0" if layer.shared and r else layer.share
-                now = (tuple(x), ids, share, self._seen_before(layer, path, r, initial))
+                copy = Copy(path, f"{path}.{r}", r, initial, layer.shared)
+                now = (tuple(x), ids, share, self._seen_before(layer, copy))
                 if now == before and not self.expand:  # copy r is copy r-1 again, and so on
                     group.tail = layer.repeat - r + 1
                     self.groups[path] = (r - 1, layer.repeat)
                     break
                 before = now
-                self.copies.append(Copy(path, f"{path}.{r}", r, initial, layer.shared))
+                self.copies.append(copy)
                 try:
                     x, ids = self.one(layer, x, ids, f"{path}.{r}", depth + 1, group.children, share)
                 finally:

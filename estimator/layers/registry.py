@@ -179,7 +179,10 @@ class LayerSpec(BaseModel):
     share: Optional[str] = Field(None, description="reuse every weight of the layer at this path")
     tie: Optional[str] = Field(None, description="use the 'weight' tensor of the layer at this path")
     from_: Optional[str] = Field(None, alias="from",
-                                 description="take input from this named input or layer path")
+                                 description="take input from this named input or layer path "
+                                             "(any path may be relative to the repeat copy: "
+                                             ".NAME this copy's, ^.NAME the previous copy's; "
+                                             "G.-1: the last copy of G)")
     initial: Optional[dict[str, str]] = Field(
         None, description="with repeat: what copy 0 reads for each ^.NAME path (the layer "
                           "NAME of the previous copy): NAME -> a path before the repeat")
