@@ -196,7 +196,7 @@ class _Walker:
         self.env: dict[str, tuple] = _Env(self.groups, self.nodes)
         self.ids: dict[str, bool] = _Env(self.groups, self.nodes)
         self.copies: list[Copy] = []       # the repeat copies being walked, innermost last
-        self._prev: dict[int, tuple] = {}  # id(repeat layer) -> the NAMEs its copies read as ^.NAME
+        self._prev: dict[int, tuple] = {}  # id(repeat layer) -> (it, the NAMEs its copies read as ^.NAME)
         for name, inp in spec.inputs.items():
             self.env[name] = inp.shape
             self.ids[name] = inp.ids
@@ -271,22 +271,23 @@ class _Walker:
         """The NAMEs the copies of the repeat ``layer`` read as ``^.NAME``: its layers' keys,
         and the keys (not the insides) of repeats nested in it, whose own keys are read in
         this repeat's copies."""
-        got = self._prev.get(id(layer))
-        if got is None:
-            names: set = set()
-            todo = [sub for _, lst in layer.branches() for sub in lst] if layer.composite else []
-            while todo:
-                sub = todo.pop()
-                values = [getattr(sub, f) for f in ("from_", "share", "tie") + sub.path_keys]
-                values += list((sub.initial or {}).values())
-                for v in values:
-                    for p in (v if isinstance(v, list) else [v]):
-                        if isinstance(p, str) and p.startswith("^."):
-                            names.add(p[2:])
-                if sub.composite and "repeat" not in sub.model_fields_set:
-                    todo += [s for _, lst in sub.branches() for s in lst]
-            got = self._prev[id(layer)] = tuple(sorted(names))
-        return got
+        got = self._prev.get(id(layer))   # (the layer itself, so a reused id never matches)
+        if got is not None and got[0] is layer:
+            return got[1]
+        names: set = set()
+        todo = [sub for _, lst in layer.branches() for sub in lst] if layer.composite else []
+        while todo:
+            sub = todo.pop()
+            values = [getattr(sub, f) for f in ("from_", "share", "tie") + sub.path_keys]
+            values += list((sub.initial or {}).values())
+            for v in values:
+                for p in (v if isinstance(v, list) else [v]):
+                    if isinstance(p, str) and p.startswith("^."):
+                        names.add(p[2:])
+            if sub.composite and "repeat" not in sub.model_fields_set:
+                todo += [s for _, lst in sub.branches() for s in lst]
+        self._prev[id(layer)] = (layer, tuple(sorted(names)))
+        return self._prev[id(layer)][1]
 
     def _seen_before(self, layer, copy: Copy) -> tuple:
         """What ``copy`` reads through its ``^.NAME`` paths: shapes and id-ness (None where a
