@@ -235,7 +235,7 @@ class _Walker:
         layers); otherwise a copy remembering what was written (for error messages)."""
         copy = self.copies[-1] if self.copies else None
         changes: dict = {}
-        for fname in ("from_", "share", "tie") + layer.path_keys:
+        for fname in _OWN_PATHS + layer.path_keys:
             value = getattr(layer, fname)
             if isinstance(value, str) and not is_plain(value):
                 changes[fname] = self._path(layer, value, copy, _key(fname))
@@ -278,7 +278,7 @@ class _Walker:
         todo = [sub for _, lst in layer.branches() for sub in lst] if layer.composite else []
         while todo:
             sub = todo.pop()
-            values = [getattr(sub, f) for f in ("from_", "share", "tie") + sub.path_keys]
+            values = [getattr(sub, f) for f in _OWN_PATHS + sub.path_keys]
             values += list((sub.initial or {}).values())
             for v in values:
                 for p in (v if isinstance(v, list) else [v]):
@@ -488,6 +488,9 @@ class _Walker:
         rows[idx] = LayerRow(node.path, kind, total, node.out, node.depth, leaf=False,
                              note=note, copies=copies, share_from=node.share_from or "")
         return total
+
+
+_OWN_PATHS = ("from_", "share", "tie")   # the path keys of every layer (a kind adds path_keys)
 
 
 def _key(fname: str) -> str:
