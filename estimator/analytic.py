@@ -303,6 +303,10 @@ class _Walker:
 
     def node(self, layer, x, ids, path, depth, parent):
         initial = layer.initial or {}
+        for name in initial:
+            if name not in self._previous(layer):
+                raise self.fail(layer, f"initial: no layer of the copies reads ^.{name}"
+                                + _close(name, self._previous(layer)), ("initial", name))
         if layer.repeat > 1 or layer.shared:
             if layer.shared and layer.repeat < 2:
                 raise self.fail(layer, "shared: true needs repeat >= 2", "shared")

@@ -244,6 +244,9 @@ BAD = {
     "initial_without_repeat": ("name: x\ninput: {shape: [4, 8]}\nlayers:\n  - kind: sequential\n"
                                "    initial: {m: input}\n    layers: [relu]\n", 5, "layers[0].initial",
                                "this layer has no repeat:"),
+    "initial_never_read": (_spec(["{kind: linear, name: m, from: ^.m, out: 8}"],
+                                 extra="    initial: {m: a, mm: b}\n"), 7, "layers[0].initial.mm",
+                           "initial: no layer of the copies reads ^.mm (did you mean 'm'?)"),
     "initial_reads_outside": (_spec(["relu"], extra="    initial: {m: .x}\n"), 7,
                               "layers[0].initial.m", "in no repeat"),
     "past_the_end": (_spec(["{kind: linear, name: m, out: 8}"], repeat=3,
@@ -276,17 +279,18 @@ def test_a_bad_path_is_one_line_exit_2(case, cli, tmp_path):
 
 
 @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=".^-0123456789abm_ ", max_size=12), st.sampled_from(
-    ["from", "memory", "share", "tie", "initial"]))
+@given(st.sampled_from(["^.m", ".m", "b.-1.m", "b.-2.m", "b.-3.m", "b.0.m", "a", "^.x", "^",
+                        ".", "b.-1", "^.m.-1"]) | st.text(alphabet=".^-0123456789abm_ ", max_size=12),
+       st.sampled_from(["from", "memory", "share", "tie", "initial"]))
 def test_any_path_is_a_count_or_one_spec_error(path, key):
     # whatever path a key holds, in a repeat or after it, the answer is a count or one line
     lay = ({"kind": "attention", "heads": 2, key: path} if key == "memory"
-           else {"kind": "linear", "out": 8, "from": "^.m"} if key == "initial"
+           else {"kind": "linear", "out": 8} if key == "initial"
            else {"kind": "linear", "out": 8, key: path})
     doc = {"name": "x", "inputs": {"a": {"shape": [4, 8]}},
            "layers": [{"kind": "sequential", "name": "b", "repeat": 2,
                        "initial": {"m": path if key == "initial" else "a"},
-                       "layers": [{"kind": "linear", "name": "m", "out": 8}, lay]},
+                       "layers": [{"kind": "linear", "name": "m", "from": "^.m", "out": 8}, lay]},
                       {"kind": "linear", "out": 8, "from": path if key == "from" else "b"}]}
     try:
         analyze(load_spec_text(json.dumps(doc), "fuzz.yaml"))
