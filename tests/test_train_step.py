@@ -117,3 +117,24 @@ def test_bad_optimizer():
 
     with pytest.raises(InputError, match="optimizer 'lion'"):
         count_train_step(nn.Linear(2, 2), (1, 2), optimizer="lion")
+
+
+def test_each_repeated_block_holds_only_its_own_backward(tmp_path):
+    """A block's backward row is its own work, not that of every block before it: the built
+    spec's ``env`` of earlier outputs (which every block receives) is no input the module
+    tracker waits on (torch_build.Env). Before, block i's row held blocks 0..i."""
+    spec = tmp_path / "three.yaml"
+    spec.write_text("name: three\ninput: {shape: [4, 8]}\nlayers:\n"
+                    "  - kind: sequential\n    name: h\n    repeat: 3\n    layers:\n"
+                    "      - kind: residual\n        name: r\n        layers:\n"
+                    "          - {kind: linear, name: fc, out: 8}\n")
+    r = count_spec_step(spec, optimizer="none")
+    # each block's fc: 2 x 4 x 8 x 8 = 512 FLOPs forward; its weight gradient dW = dYᵀ·X is
+    # another 512; its input gradient dX = dY·W is 512 too, except block 0's, whose input
+    # (the spec's input) does not require grad
+    for i in range(3):
+        row = r.layer(f"h.{i}")
+        assert row.flops["forward"] == 512 and row.flops["weight_grad"] == 512, row
+        assert row.flops["input_grad"] == (0 if i == 0 else 512), row
+    assert r.layer("h").flops["input_grad"] == 2 * 512 == r.input_grad_flops
+    assert r.layer("h").flops["weight_grad"] == 3 * 512 == r.weight_grad_flops

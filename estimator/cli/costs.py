@@ -119,7 +119,9 @@ def train_cmd(
     if measure:
         from ..graphs.train_step import count_spec_step
 
-        step = count_spec_step(loaded)
+        # only the backward/forward ratio is read: no optimizer update (it adds only
+        # elementwise work, never to either side of the ratio, and was a third of the step)
+        step = count_spec_step(loaded, optimizer="none")
         backward_ratio = step.backward_ratio
         source = (f"measured: a training step of the built spec counted on meta, input "
                   f"gradients {step.input_grad_flops:,} + weight gradients "

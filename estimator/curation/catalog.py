@@ -47,9 +47,12 @@ def default_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "archspecs_data"
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(name: str) -> str:
     """Lookup key of a system name: case, spaces, dashes and punctuation ignored
-    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'). The same key picks a family's variant."""
+    ('GPT-3 175B (davinci)' -> 'gpt3175bdavinci'). The same key picks a family's variant.
+    Cached: a lookup among given entries keys every name and alias of all of them (the
+    catalog's ~1,400 names, two regular expressions each)."""
     from ..spec.family import name_key
 
     return name_key(name)

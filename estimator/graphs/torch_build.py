@@ -22,6 +22,18 @@ def _call(module, x, env):
     return module(x, env) if getattr(module, "needs_env", False) else module(x)
 
 
+class Env(dict):
+    """The layer outputs recorded so far, by path (``from:``, ``memory:``, ``tie`` read them).
+
+    A dict subclass: torch's pytree, with which module trackers flatten a module's arguments
+    (``ModTracker`` in the training step and memory measurements), takes it for one opaque
+    value. A plain dict would give every module that takes ``env`` a backward hook on every
+    output recorded before it (GPT-3 175B: 131k hooks in one step), and hold each block "in
+    backward" until the gradients of all earlier outputs were done, so that the training
+    step's per-layer backward rows came out cumulative (GPT-2's ``h.11`` held all 12
+    blocks' input gradients)."""
+
+
 @functools.cache
 def _classes():
     torch = require("torch", "torch")
@@ -95,7 +107,7 @@ def _classes():
             self.input_names = list(input_names)
 
         def forward(self, *inputs):
-            return self.run(inputs[0], dict(zip(self.input_names, inputs)))
+            return self.run(inputs[0], Env(zip(self.input_names, inputs)))
 
     return Seq, Repeat, Block, SpecModule
 
@@ -265,7 +277,7 @@ def expose_dead_ends(model, inputs) -> int:
     if not getattr(model, "steps", None) or not hasattr(model, "input_names"):
         return 0
 
-    class Env(dict):
+    class Recording(Env):
         """Records every layer output in the order the layers run."""
 
         def __init__(self, *a):
@@ -277,7 +289,7 @@ def expose_dead_ends(model, inputs) -> int:
             super().__setitem__(key, value)
 
     with torch.enable_grad():
-        env = Env(zip(model.input_names, inputs))
+        env = Recording(zip(model.input_names, inputs))
         out = model.run(inputs[0], env)
         alive = _reached([out])
         keep = []
@@ -291,7 +303,7 @@ def expose_dead_ends(model, inputs) -> int:
     keep.reverse()
 
     def forward(self, *inputs):
-        env = Env(zip(self.input_names, inputs))
+        env = Recording(zip(self.input_names, inputs))
         out = self.run(inputs[0], env)
         return (out, *[env.written[j] for j in keep])
 

@@ -1,12 +1,13 @@
 """Training memory of one step, measured on fake tensors with PyTorch's own machinery.
 
 The model is materialised on fake tensors (``torch._subclasses.FakeTensorMode``: shapes,
-dtypes and allocations are real to PyTorch, no bytes are), then one training step runs twice
-(the first creates the optimizer states) and the second is measured:
+dtypes and allocations are real to PyTorch, no bytes are); a first forward records what autograd
+saves, a first optimizer update (on stand-in zero gradients) creates the optimizer states, and
+one whole training step is then measured:
 
 * **weights, gradients, optimizer states**: the ``nbytes`` of the tensors the step holds
-  (the module's parameters, their ``.grad``, the ``torch.optim`` state and, in mixed precision,
-  the fp32 master copies the optimizer updates);
+  (the module's parameters, their ``.grad`` after the measured step's backward, the
+  ``torch.optim`` state and, in mixed precision, the fp32 master copies the optimizer updates);
 * **activations**: what autograd saves for the backward, seen through
   ``torch.autograd.graph.saved_tensors_hooks`` during the forward: unique storages, parameters
   excluded, attributed to the modules running (``ModTracker``);
@@ -115,9 +116,12 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
             else:
                 opt.step()
 
+        grads = []
+
         def step():
             loss = loss_of(m(*args, **kwargs))
             loss.backward()
+            grads.append(sum(p.grad.nbytes for p in trainable if p.grad is not None))
             update()
             for p in trainable:
                 p.grad = None
@@ -145,26 +149,33 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
         for nbytes, paths, _ in saved.values():
             for p in set(paths) | {""}:
                 per_module[p] += nbytes
-        loss.backward()
-        grads = sum(p.grad.nbytes for p in trainable if p.grad is not None)
-        update()  # the first step creates the optimizer states
+        reached = _leaves_reached(loss)
+        del loss, saved  # no backward of this forward: the measured step runs its own
+        # the first update creates the optimizer states, as a first step would: for the
+        # parameters its backward would reach (found in the graph), shaped as they are (the
+        # gradients' values never matter), from stand-in gradients; the measured step below
+        # computes the real ones
+        for p in trainable:
+            if id(p) in reached:
+                p.grad = torch.zeros_like(p)
+        update()
         states = sum(t.nbytes for s in (opt.state.values() if opt else ()) for t in s.values()
                      if isinstance(t, torch.Tensor) and t.dim() > 0)
         states += sum(mp.nbytes for mp in masters)
         for p in trainable:
             p.grad = None
-        del loss, saved
 
         mt = _peak_tracker(MemTracker)
         mt.track_external(m, opt, *masters) if opt else mt.track_external(m)
         with mt:
             step()
+        grads = grads[0]  # what autograd's backward of the measured step produced
         snap = mt.get_tracker_snapshot("peak")
         by_cat = next(iter(snap.values())) if snap else {}
         peak = int(by_cat.get("Total", 0))
         weights = sum(p.nbytes for p in params)
     notes = ["measured on fake tensors: one training step (forward, loss, backward, "
-             f"{optimizer} update) after a first step that created the optimizer states"]
+             f"{optimizer} update) after a first update that created the optimizer states"]
     if mixed:
         notes.append(f"{precision}: 16-bit model (weights, gradients, activations), fp32 master "
                      "weights and optimizer states (counted as optimizer states, as ZeRO does)")
@@ -175,6 +186,25 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
                           peak=peak, per_module=dict(per_module),
                           tracker_peak={str(getattr(k, "value", k)): int(v)
                                         for k, v in by_cat.items()}, notes=notes)
+
+
+def _leaves_reached(loss) -> set[int]:
+    """id() of the leaf tensors a backward of ``loss`` would give a ``.grad``: the
+    ``AccumulateGrad`` nodes of its autograd graph (a walk of the graph, nothing computed)."""
+    fn = getattr(loss, "grad_fn", None)
+    stack, seen, leaves = [fn] if fn is not None else [], [], set()
+    ids = set()
+    while stack:
+        fn = stack.pop()
+        if id(fn) in ids:
+            continue
+        ids.add(id(fn))
+        seen.append(fn)  # held, so that no id() is reused during the walk
+        var = getattr(fn, "variable", None)
+        if var is not None:
+            leaves.add(id(var))
+        stack.extend(f for f, _ in fn.next_functions if f is not None)
+    return leaves
 
 
 def _peak_tracker(MemTracker):

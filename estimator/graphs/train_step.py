@@ -297,12 +297,12 @@ def _make_mode(torch, tracker):
             if name.startswith("profiler."):  # record_function markers (optimizer.step)
                 return out
             packet = func.overloadpacket
-            paths = self._paths()
             phase = self.phase
             if phase == "backward" and self.fw_depth > 0:
                 phase = "recompute"
             if phase == "backward":
                 if packet is aten.convolution_backward:
+                    paths = self._paths()
                     mask = list(args[10])
                     for i, kind in ((0, "input_grad"), (1, "weight_grad")):
                         if mask[i]:
@@ -315,12 +315,14 @@ def _make_mode(torch, tracker):
                         self._add("weight_grad", paths, 0, args[0].numel(), name)
                     return out
                 if packet in sdpa_bwd:
+                    paths = self._paths()
                     f = int(sdpa_backward_flop_count(tuple(args[0].shape), tuple(args[1].shape),
                                                      tuple(args[2].shape), tuple(args[3].shape)))
                     self._add("input_grad", paths, f, 5 * args[1].numel() // args[1].shape[-1]
                               * args[2].shape[-2], name)
                     return out
                 if packet in bwd_other:
+                    paths = self._paths()
                     kind = self._grad_kind(args, out, paths)
                     self._add(kind, paths, 0, int(bwd_other[packet](args, kwargs, out)), name)
                     return out
@@ -334,6 +336,7 @@ def _make_mode(torch, tracker):
             o = oth(args, kwargs, out) if oth is not None else 0
             if not (f or o):
                 return out
+            paths = self._paths()   # only for an operator that adds work: most are free
             kind = self._grad_kind(args, out, paths) if phase == "backward" else phase
             self._add(kind, paths, int(f), int(o), name)
             return out
