@@ -33,7 +33,7 @@ from collections import Counter
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import ModelError, require
-from .torch_build import expose_dead_ends
+from .torch_build import expose_layer_outputs
 
 MATRIX_OPS = frozenset({"linear", "matmul", "mm", "addmm", "bmm", "einsum", "conv",
                         "_convolution", "baddbmm"})
@@ -75,8 +75,9 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
                 contextlib.redirect_stderr(sink), torch.no_grad():
             warnings.simplefilter("ignore")
             model.eval()
-            # torch.jit.trace prunes layers whose output the spec discards: kept as outputs
-            expose_dead_ends(model, inputs)
+            # torch.jit.trace prunes layers whose output the spec discards: every layer's
+            # output is a graph output
+            expose_layer_outputs(model)
             try:
                 fa = FlopCountAnalysis(model, inputs)
                 fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)

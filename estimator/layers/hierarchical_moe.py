@@ -38,11 +38,11 @@ def _module():
             super().__init__()
             self.b, self.k1, self.k2 = group_size, top_groups, top_k
             self.primary = Gates()
-            self.primary.gate = nn.Parameter(torch.randn(groups, d) * d ** -0.5)
-            self.primary.noise = nn.Parameter(torch.randn(groups, d) * d ** -0.5) if noisy else None
+            self.primary.gate = nn.Parameter(nn.init.normal_(torch.empty(groups, d), std=d ** -0.5))
+            self.primary.noise = nn.Parameter(nn.init.normal_(torch.empty(groups, d), std=d ** -0.5)) if noisy else None
             self.secondary = Gates()
-            self.secondary.gate = nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
-            self.secondary.noise = (nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
+            self.secondary.gate = nn.Parameter(nn.init.normal_(torch.empty(groups, d, group_size), std=d ** -0.5))
+            self.secondary.noise = (nn.Parameter(nn.init.normal_(torch.empty(groups, d, group_size), std=d ** -0.5))
                                     if noisy else None)
             self.experts = Experts(groups * group_size, d, hidden, activation, False)
 

@@ -22,9 +22,9 @@ def experts_module():
 
         def __init__(self, n, d, hidden, activation, gated):
             super().__init__()
-            self.up = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5)
-            self.gate = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5) if gated else None
-            self.down = nn.Parameter(torch.randn(n, hidden, d) * hidden ** -0.5)
+            self.up = nn.Parameter(nn.init.normal_(torch.empty(n, d, hidden), std=d ** -0.5))
+            self.gate = nn.Parameter(nn.init.normal_(torch.empty(n, d, hidden), std=d ** -0.5)) if gated else None
+            self.down = nn.Parameter(nn.init.normal_(torch.empty(n, hidden, d), std=hidden ** -0.5))
             self.act = torch_activation(activation)
 
         def forward(self, x, idx):  # x (N, d), idx (N, k) -> (N, k, d)

@@ -39,7 +39,7 @@ def _module():
     class RelativeBias(nn.Module):
         def __init__(self, heads, buckets, max_distance, bidirectional):
             super().__init__()
-            self.weight = nn.Parameter(torch.randn(buckets, heads) * 0.02)
+            self.weight = nn.Parameter(nn.init.normal_(torch.empty(buckets, heads), std=0.02))
             self.buckets, self.max_distance, self.bidirectional = buckets, max_distance, bidirectional
 
         def forward(self, x):
