@@ -148,11 +148,14 @@ def _branch_of(path: str, node) -> str:
 
 
 def _skip_init(torch):
-    """A mode in which every in-place ``torch.nn.init`` function (``uniform_``,
-    ``kaiming_uniform_``, ``ones_``...) leaves its tensor as allocated, unwritten (those
-    functions honour ``__torch_function__`` modes). On CPU the weights' memory is then never
-    touched: address space, not resident memory, until a kernel reads it (the counters read
-    shapes; the values are whatever the allocator returned)."""
+    """A mode in which the in-place ``torch.nn.init`` functions that honour
+    ``__torch_function__`` modes (``uniform_``, ``normal_``, ``kaiming_uniform_``,
+    ``constant_``: what linear, convolution, embedding and recurrent layers draw their
+    weights with) leave their tensor as allocated, unwritten. On CPU those weights' memory is
+    then never touched: address space, not resident memory, until a kernel reads it (the
+    counters read shapes; the values are whatever the allocator returned). ``zeros_`` and
+    ``ones_`` (norm scales and shifts), ``xavier_*_`` and ``trunc_normal_`` do not honour
+    modes in torch 2.13 and still write."""
     from torch.overrides import TorchFunctionMode
 
     inits = {f for n, f in vars(torch.nn.init).items()
