@@ -112,3 +112,23 @@ def test_a_check_runs_a_counted_only_full_size_build_on_cpu(monkeypatch):
         (18_346, 22_080, "ok")
     assert (fv_cell.params, fv_cell.forward_flops, fv_cell.verdict) == \
         (18_346, 1_600, "explained")
+
+
+def test_fvcore_counts_a_layer_whose_output_the_spec_discards():
+    # layer a's output is read by nothing (b takes `from: x`): torch.jit.trace would prune it,
+    # weights and FLOPs; fvcore's trace keeps every layer output (expose_layer_outputs).
+    # a: 8 x 16 weights + 16 biases = 144 params, 2 x 8 x 16 = 256 FLOPs; b: 8 x 4 + 4 = 36,
+    # 2 x 8 x 4 = 64
+    pytest.importorskip("fvcore")
+    from estimator.graphs.fvcore_count import count_fvcore
+
+    spec = load_spec({"name": "dead-end", "inputs": {"x": {"shape": [8]}},
+                      "layers": [{"kind": "linear", "name": "a", "out": 16},
+                                 {"kind": "linear", "name": "b", "out": 4, "from": "x"}]})
+    for device in ("cpu", "meta"):
+        m = build_module(spec, device=device)
+        r = count_fvcore(m, example_inputs(spec, device=device))
+        rows = {row.path: (row.count.params, row.count.forward_flops) for row in r.layers}
+        assert rows == {"a": (144, 256), "b": (36, 64)}, device
+        assert (r.params, r.forward_flops) == (180, 320)
+        assert "forward" not in m.__dict__   # the extra outputs are undone
