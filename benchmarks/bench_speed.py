@@ -284,7 +284,7 @@ def _replace_section(path: Path, section: str) -> None:
 
 # the check rows: each check beside the imports it cannot avoid (its floor), and what a count
 # on the meta device adds (torch._dynamo, imported by torch's Python meta kernels)
-CHECK_HEADING = "## `check`, second pass: the witnesses on CPU"
+CHECK_HEADING = "## `check`, third pass: no dynamo where CPU can count, cheaper meta counts"
 CHECK_SPECS = ("resnet50", "resnet-152", "gpt2", "lstm-seq2seq")
 FLOOR = [
     ("import torch", "import torch"),

@@ -76,6 +76,15 @@ CPU_MAX_FLOPS = 50_000_000_000
 # forward for the dead-end search and a TorchScript trace of the whole model: 0.8 s CPU for
 # ResNet-50) is opt-in (--size full) and torch alone checks the full size.
 FVCORE_FULL_CPU_FLOPS = 1_000_000_000
+# A full-size build that only torch and fvcore count is made without initial values
+# (build_module(init=False)): its weights are allocated and never written, address space
+# rather than memory, so above CPU_MAX_PARAMS it still runs on CPU, both witnesses whole, up
+# to UNWRITTEN_CPU_MAX_PARAMS (4 GB of float32 address space) and UNWRITTEN_CPU_MAX_FLOPS:
+# a 10-GFLOP forward costs about 0.3 s on one CPU thread, less than the import of
+# torch._dynamo that the meta device's first kernel costs (the LSTM seq2seq, 384M
+# parameters, 240M of them embedding rows of which a forward reads 60: 318 MB peak).
+UNWRITTEN_CPU_MAX_PARAMS = 1_000_000_000
+UNWRITTEN_CPU_MAX_FLOPS = 10_000_000_000
 
 # Operators a witness may report as skipped -> analytic row kinds whose FLOPs they compute.
 BLIND_KINDS = {
@@ -275,12 +284,18 @@ class Builds:
         return self._built[key][1]
 
 
-def device_for(res: CountResult) -> str:
+def device_for(res: CountResult, unwritten: bool = False) -> str:
     """``"cpu"`` for a model of at most :data:`CPU_MAX_PARAMS` parameters and
     :data:`CPU_MAX_FLOPS` forward FLOPs (analytic), ``"meta"`` above: where the torch and
-    fvcore witnesses run it."""
-    return "cpu" if res.params <= CPU_MAX_PARAMS and res.forward_flops <= CPU_MAX_FLOPS \
-        else "meta"
+    fvcore witnesses run it. ``unwritten``: a build whose weights are never written (only
+    counted) runs on CPU also up to :data:`UNWRITTEN_CPU_MAX_PARAMS` and
+    :data:`UNWRITTEN_CPU_MAX_FLOPS`."""
+    if res.params <= CPU_MAX_PARAMS and res.forward_flops <= CPU_MAX_FLOPS:
+        return "cpu"
+    if unwritten and res.params <= UNWRITTEN_CPU_MAX_PARAMS \
+            and res.forward_flops <= UNWRITTEN_CPU_MAX_FLOPS:
+        return "cpu"
+    return "meta"
 
 
 def run_torch(spec, size: str, builds: Builds | None = None,
@@ -719,8 +734,10 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
         # full size by torch and fvcore, on one build: on CPU up to CPU_MAX_PARAMS and
         # CPU_MAX_FLOPS (fvcore there up to FVCORE_FULL_CPU_FLOPS), on meta above; the ONNX
         # export at full size is what --size full asks for
-        dev = device_for(full)
-        fv_cpu = dev == "cpu" and full.forward_flops <= FVCORE_FULL_CPU_FLOPS
+        dev = device_for(full, unwritten=True)
+        # above CPU_MAX_PARAMS fvcore runs whole where the meta device would have run it
+        fv_cpu = dev == "cpu" and (full.forward_flops <= FVCORE_FULL_CPU_FLOPS
+                                   or full.params > CPU_MAX_PARAMS)
         for w, runner in (("torch", lambda s, z: run_torch(s, z, builds, dev)),
                           ("fvcore", lambda s, z: run_fvcore(s, z, full.params, builds,
                                                              cpu=fv_cpu, device=dev))):

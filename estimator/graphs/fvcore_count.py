@@ -33,7 +33,8 @@ from collections import Counter
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import ModelError, require
-from .torch_build import expose_dead_ends
+from ..spec.yamlload import paused_gc
+from .torch_build import expose_layer_outputs
 
 MATRIX_OPS = frozenset({"linear", "matmul", "mm", "addmm", "bmm", "einsum", "conv",
                         "_convolution", "baddbmm"})
@@ -48,6 +49,17 @@ MATRIX_SKIPPED = frozenset({
     "aten::addbmm", "aten::addmv", "aten::mv", "aten::dot", "aten::bilinear",
     "aten::_convolution_mode",   # a conv with padding='same' or 'valid' given as a string
 })
+
+
+def _remembered_on_meta(inputs, torch):
+    """On meta inputs, each distinct meta call of the trace runs once
+    (:func:`~estimator.graphs.torch_count.remembered_meta_calls`): the copies of a repeated
+    block cost one pass through torch's Python meta kernels."""
+    if any(isinstance(t, torch.Tensor) and t.device.type == "meta" for t in inputs):
+        from .torch_count import remembered_meta_calls
+
+        return remembered_meta_calls()
+    return contextlib.nullcontext()
 
 
 def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
@@ -75,13 +87,15 @@ def count_fvcore(model, inputs, *, name: str | None = None) -> CountResult:
                 contextlib.redirect_stderr(sink), torch.no_grad():
             warnings.simplefilter("ignore")
             model.eval()
-            # torch.jit.trace prunes layers whose output the spec discards: kept as outputs
-            expose_dead_ends(model, inputs)
+            # torch.jit.trace prunes layers whose output the spec discards: every layer's
+            # output is a graph output
+            expose_layer_outputs(model)
             try:
                 fa = FlopCountAnalysis(model, inputs)
                 fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
                 fa.tracer_warnings("none")
-                by_mod_op = {k: Counter(v) for k, v in fa.by_module_and_operator().items()}
+                with paused_gc(), _remembered_on_meta(inputs, torch):   # the trace runs here
+                    by_mod_op = {k: Counter(v) for k, v in fa.by_module_and_operator().items()}
                 skipped_all = {k: Counter(fa.unsupported_ops(k)) for k in by_mod_op}
             finally:
                 model.__dict__.pop("forward", None)

@@ -16,6 +16,7 @@ import functools
 
 from ..errors import require
 from ..layers.registry import Ctx
+from ..spec.yamlload import paused_gc
 
 
 def _call(module, x, env):
@@ -158,26 +159,30 @@ def _branch_of(path: str, node) -> str:
     return ""
 
 
-def _zero_init(torch):
-    """A mode in which every in-place ``torch.nn.init`` function (``uniform_``,
-    ``kaiming_uniform_``, ``ones_``...) zeroes its tensor instead of filling it (those
-    functions honour ``__torch_function__`` modes)."""
+def _skip_init(torch):
+    """A mode in which the in-place ``torch.nn.init`` functions that honour
+    ``__torch_function__`` modes (``uniform_``, ``normal_``, ``kaiming_uniform_``,
+    ``constant_``: what linear, convolution, embedding and recurrent layers draw their
+    weights with) leave their tensor as allocated, unwritten. On CPU those weights' memory is
+    then never touched: address space, not resident memory, until a kernel reads it (the
+    counters read shapes; the values are whatever the allocator returned). ``zeros_`` and
+    ``ones_`` (norm scales and shifts), ``xavier_*_`` and ``trunc_normal_`` do not honour
+    modes in torch 2.13 and still write."""
     from torch.overrides import TorchFunctionMode
 
     inits = {f for n, f in vars(torch.nn.init).items()
              if callable(f) and n.endswith("_") and not n.startswith("_")
              and getattr(f, "__module__", "") == "torch.nn.init"}
 
-    class ZeroInit(TorchFunctionMode):
+    class SkipInit(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             tensor = args[0] if args else kwargs.get("tensor")
             if func in inits and isinstance(tensor, torch.Tensor):
-                with torch.no_grad():
-                    return tensor.zero_()
+                return tensor
             return func(*args, **kwargs)
 
-    return ZeroInit()
+    return SkipInit()
 
 
 def build_module(spec, device: str = "meta", *, causal: str = "full", init: bool = True):
@@ -185,9 +190,12 @@ def build_module(spec, device: str = "meta", *, causal: str = "full", init: bool
 
     Parameter names equal ``<layer path>.<tensor name>`` as the analytic formulas name them.
     The module is returned in eval mode. ``init=False``: the ``torch.nn.init`` functions
-    that modules' constructors call zero their tensors instead of drawing random values,
-    for a build that is only counted (the counters read shapes, never values; drawing
-    ResNet-152's 60M initial weights costs 0.45 s of CPU, zeroing them a few ms).
+    that modules' constructors call are skipped, for a build that is only counted (the
+    counters read shapes, never values): its weights hold whatever memory the allocator
+    returned, never written (drawing ResNet-152's 60M initial weights costs 0.45 s of CPU;
+    writing zeros made all 240 MB resident). On the meta device there are no values to
+    initialise: ``init`` is ignored there and nothing is drawn (``normal_`` on meta is
+    torch's Python reference code, whose first call imports ``torch._dynamo``).
     """
     torch = require("torch", "torch")
     from ..analytic import load_spec, walk
@@ -196,7 +204,9 @@ def build_module(spec, device: str = "meta", *, causal: str = "full", init: bool
     w = walk(spec, causal)
     _, _, _, SpecModule = _classes()
     b = _Builder(w)
-    with (_zero_init(torch) if not init else contextlib.nullcontext()), torch.device(device):
+    skip = not init or torch.device(device).type == "meta"
+    with paused_gc(), (_skip_init(torch) if skip else contextlib.nullcontext()), \
+            torch.device(device):
         root = SpecModule(spec.name, spec.inputs)
         b.seq_into(root, w.top, "")
         for (lpath, tname), (spath, sname) in w.alias.items():
@@ -245,6 +255,35 @@ def example_inputs(spec, device: str = "meta", batch: int = 1, seed: int = 0) ->
     return tuple(out)
 
 
+class _Env(Env):
+    """A spec run's environment (:class:`Env`) that records every layer output in the order
+    the layers run."""
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.written = []
+
+    def __setitem__(self, key, value):
+        self.written.append(value)
+        super().__setitem__(key, value)
+
+
+def _is_spec_build(model) -> bool:
+    return bool(getattr(model, "steps", None)) and hasattr(model, "input_names")
+
+
+def _return_also(model, pick) -> None:
+    """``model.forward`` returns the spec's output, then ``pick(env.written)``."""
+    import types
+
+    def forward(self, *inputs):
+        env = _Env(zip(self.input_names, inputs))
+        out = self.run(inputs[0], env)
+        return (out, *pick(env.written))
+
+    model.forward = types.MethodType(forward, model)
+
+
 def _reached(roots) -> set:
     """Every autograd node that the tensors ``roots`` were computed through."""
     seen: set = set()
@@ -267,29 +306,15 @@ def expose_dead_ends(model, inputs) -> int:
     the graph would undercount. One run with autograd finds them: every layer output (at
     every use of a shared module) that the spec's output was not computed from, latest first,
     is returned as an extra graph output (``unused_0``...); the spec's output stays first.
-    Returns the number of extra outputs (0 when the module is not a spec build); tracing
-    counters (the ONNX export, fvcore) use it, and ``model.__dict__.pop("forward")`` undoes it.
+    Returns the number of extra outputs (0 when the module is not a spec build); the ONNX
+    export uses it (few extra graph outputs), and ``model.__dict__.pop("forward")`` undoes it.
     """
-    import types
-
     import torch
 
-    if not getattr(model, "steps", None) or not hasattr(model, "input_names"):
+    if not _is_spec_build(model):
         return 0
-
-    class Recording(Env):
-        """Records every layer output in the order the layers run."""
-
-        def __init__(self, *a):
-            super().__init__(*a)
-            self.written = []
-
-        def __setitem__(self, key, value):
-            self.written.append(value)
-            super().__setitem__(key, value)
-
     with torch.enable_grad():
-        env = Recording(zip(model.input_names, inputs))
+        env = _Env(zip(model.input_names, inputs))
         out = model.run(inputs[0], env)
         alive = _reached([out])
         keep = []
@@ -301,11 +326,23 @@ def expose_dead_ends(model, inputs) -> int:
     if not keep:
         return 0
     keep.reverse()
-
-    def forward(self, *inputs):
-        env = Recording(zip(self.input_names, inputs))
-        out = self.run(inputs[0], env)
-        return (out, *[env.written[j] for j in keep])
-
-    model.forward = types.MethodType(forward, model)
+    _return_also(model, lambda written: [written[j] for j in keep])
     return len(keep)
+
+
+def expose_layer_outputs(model) -> bool:
+    """Make a traced graph keep every layer: each layer output (at every use of a shared
+    module), in the order the layers run, is returned after the spec's own output.
+
+    What a tracer then keeps is what :func:`expose_dead_ends` makes it keep (every op that
+    some layer output is computed from), without the extra run with autograd that finds the
+    discarded outputs (on the meta device, a second pass through torch's Python meta kernels:
+    0.6 s of a full-size LSTM seq2seq). For a tracing counter (fvcore), whose graph outputs
+    cost nothing. Returns False when the module is not a spec build;
+    ``model.__dict__.pop("forward")`` undoes it."""
+    import torch
+
+    if not _is_spec_build(model):
+        return False
+    _return_also(model, lambda written: [t for t in written if isinstance(t, torch.Tensor)])
+    return True

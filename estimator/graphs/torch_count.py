@@ -36,6 +36,7 @@ from typing import Any
 
 from ..count import Count, CountResult, LayerRow
 from ..errors import InputError, ModelError, require
+from ..spec.yamlload import paused_gc
 
 _INT_INPUT_NAMES = {"input_ids", "attention_mask", "token_type_ids", "position_ids",
                     "decoder_input_ids", "decoder_attention_mask", "labels", "cache_position"}
@@ -362,26 +363,19 @@ def _make_counter(torch):
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            refuse_value_reads(func, args, torch)
-            key = _cache_key(func, args, kwargs, torch) if self.cache is not None else None
-            hit = self.cache.get(key) if key is not None else None
-            if hit is not None:
-                out = _from_meta_spec(hit, torch)
-            else:
-                out = func(*args, **kwargs)
-                if key is not None:
-                    spec = _meta_spec(out, torch)
-                    if spec is not None:
-                        self.cache[key] = spec
-            cls, mm, oth = torch_ops.classify(func)
+            _, reads_values, _, cls, mm, oth, name = _op_info(func)
+            if reads_values:
+                refuse_value_reads(func, args, torch)
+            out = func(*args, **kwargs) if self.cache is None else \
+                _remembered_call(self.cache, func, args, kwargs, torch)
             if cls == "free":
                 return out
             if cls == "unknown":
-                self.unknown[torch_ops.op_name(func)] += 1
+                self.unknown[name] += 1
                 return out
             f = mm(args, kwargs, out) if mm is not None else 0
             o = oth(args, kwargs, out) if oth is not None else 0
-            self.add(torch_ops.op_name(func), f, o)
+            self.add(name, f, o)
             return out
 
         def add(self, op: str, f: int, o: int) -> None:
@@ -403,20 +397,29 @@ def _make_counter(torch):
     return Counter
 
 
-_CACHEABLE: dict = {}
+#: id(op) -> (op, reads values, cacheable, class, matmul formula, other formula, name): all
+#: the counter asks of an op, in one lookup by id (an OpOverload hashes in Python, and each
+#: dispatched op was looked up in four dicts); the op is kept, so no other object takes its id
+_OPS: dict[int, tuple] = {}
+
+
+def _op_info(func) -> tuple:
+    hit = _OPS.get(id(func))
+    if hit is None:
+        from . import torch_ops
+
+        hit = _OPS[id(func)] = (func, torch_ops.is_data_dependent(func), _cacheable(func),
+                                *torch_ops.classify(func), torch_ops.op_name(func))
+    return hit
 
 
 def _cacheable(func) -> bool:
     """An op whose output is a fresh tensor made from its inputs' metadata alone: no
     mutation, no output aliasing an input (views, in-place and out= forms excluded)."""
-    hit = _CACHEABLE.get(func)
-    if hit is None:
-        schema = getattr(func, "_schema", None)
-        hit = schema is not None and not schema.is_mutable and not any(
-            r.alias_info is not None for r in schema.returns) and not getattr(
-            func, "is_view", False)
-        _CACHEABLE[func] = hit
-    return hit
+    schema = getattr(func, "_schema", None)
+    return schema is not None and not schema.is_mutable and not any(
+        r.alias_info is not None for r in schema.returns) and not getattr(
+        func, "is_view", False)
 
 
 _PLAIN = (int, float, bool, str, type(None))
@@ -438,12 +441,13 @@ def _arg_key(a, torch):
 
 
 def _cache_key(func, args, kwargs, torch):
-    if not _cacheable(func):
+    if not _op_info(func)[2]:
         return None
     if not any(isinstance(a, torch.Tensor) for a in args):
         return None  # factories and ops on lists of tensors: not cached
     try:
-        return (func, _arg_key(args, torch), _arg_key(tuple(sorted(kwargs.items())), torch))
+        return (id(func), _arg_key(args, torch),
+                _arg_key(tuple(sorted(kwargs.items())), torch) if kwargs else ())
     except TypeError:
         return None
 
@@ -467,6 +471,44 @@ def _from_meta_spec(spec, torch):
     kind, parts = spec
     items = [_from_meta_spec(p, torch) for p in parts]
     return items if kind is list else tuple(items)
+
+
+def _remembered_call(cache: dict, func, args, kwargs, torch):
+    """``func(*args, **kwargs)`` on meta tensors, its output made again from ``cache`` for a
+    call identical to an earlier one (op, argument shapes, strides, dtypes and values): torch's
+    meta kernel, mostly Python reference code, runs once per distinct call."""
+    key = _cache_key(func, args, kwargs, torch)
+    hit = cache.get(key) if key is not None else None
+    if hit is not None:
+        return _from_meta_spec(hit, torch)
+    out = func(*args, **kwargs)
+    if key is not None:
+        spec = _meta_spec(out, torch)
+        if spec is not None:
+            cache[key] = spec
+    return out
+
+
+def remembered_meta_calls():
+    """A dispatch mode that runs each distinct meta-device call once
+    (:func:`_remembered_call`), for a tracer on meta tensors (fvcore's ``torch.jit`` trace
+    records each op above this mode, at the op, whatever the mode returns)."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Remembered(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            return False   # as the Counter's: no torch._dynamo.disable wrapper to import
+
+        def __init__(self):
+            super().__init__()
+            self.cache: dict = {}
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return _remembered_call(self.cache, func, args, kwargs or {}, torch)
+
+    return Remembered()
 
 
 def _make_recurrent_mode(torch):
@@ -595,7 +637,11 @@ def count_module(model, inputs=None, *, name: str | None = None, device: str = "
     notes: list[str] = []
     engines = ["meta", "fake"] if meta else ["real"]
     for engine in engines:
-        run = _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch)
+        # the forward makes no reference cycles to collect, but many objects (a dispatched op,
+        # its arguments, hooks): the collector, left running, walks the whole model again and
+        # again (a quarter of Llama 3.1 405B's count on meta)
+        with paused_gc():
+            run = _forward(model, modules, moe, args, kwargs, engine, mode, top_k, torch)
         if run["error"] is None:
             break
         if engine == "meta" and _device_mismatch(run["error"]):

@@ -9,7 +9,8 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field
 
 from . import elementwise as costs
-from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel,
+                       normal_weights, register)
 
 
 @register
@@ -52,7 +53,7 @@ def _pos_module():
         def __init__(self, max_len: int, dim: int, learned: bool):
             super().__init__()
             if learned:
-                self.weight = nn.Parameter(torch.randn(max_len, dim) * 0.02)
+                self.weight = nn.Parameter(normal_weights(max_len, dim, std=0.02))
             else:  # Vaswani et al. 2017, s3.5
                 pos = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)
                 div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
@@ -112,7 +113,7 @@ def _type_module():
 
         def __init__(self, types: int, dim: int, index: int):
             super().__init__()
-            self.weight = nn.Parameter(torch.randn(types, dim) * 0.02)
+            self.weight = nn.Parameter(normal_weights(types, dim, std=0.02))
             self.index = index
 
         def forward(self, x):

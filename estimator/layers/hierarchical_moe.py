@@ -8,7 +8,8 @@ from pydantic import Field
 from . import elementwise as costs
 from .mlp import ACTIVATIONS
 from .moe import experts_module
-from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel,
+                       normal_weights, register)
 
 
 @functools.cache
@@ -38,11 +39,12 @@ def _module():
             super().__init__()
             self.b, self.k1, self.k2 = group_size, top_groups, top_k
             self.primary = Gates()
-            self.primary.gate = nn.Parameter(torch.randn(groups, d) * d ** -0.5)
-            self.primary.noise = nn.Parameter(torch.randn(groups, d) * d ** -0.5) if noisy else None
+            self.primary.gate = nn.Parameter(normal_weights(groups, d, std=d ** -0.5))
+            self.primary.noise = (nn.Parameter(normal_weights(groups, d, std=d ** -0.5))
+                                  if noisy else None)
             self.secondary = Gates()
-            self.secondary.gate = nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
-            self.secondary.noise = (nn.Parameter(torch.randn(groups, d, group_size) * d ** -0.5)
+            self.secondary.gate = nn.Parameter(normal_weights(groups, d, group_size, std=d ** -0.5))
+            self.secondary.noise = (nn.Parameter(normal_weights(groups, d, group_size, std=d ** -0.5))
                                     if noisy else None)
             self.experts = Experts(groups * group_size, d, hidden, activation, False)
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from .recurrent import LSTM
-from .registry import Ctx, Formula, Shape, ShapeError, Size, register
+from .registry import Ctx, Formula, Shape, ShapeError, Size, normal_weights, register
 
 
 @functools.cache
@@ -35,7 +35,7 @@ def _module():
                     for name, shape in ((f"weight_ih_{sfx}", (4 * h, width)), (f"weight_hh_{sfx}", (4 * h, p)),
                                         *(((f"bias_ih_{sfx}", (4 * h,)), (f"bias_hh_{sfx}", (4 * h,))) if bias else ()),
                                         (f"weight_hr_{sfx}", (p, h))):
-                        setattr(self.rnn, name, nn.Parameter(torch.randn(shape) * h ** -0.5))
+                        setattr(self.rnn, name, nn.Parameter(normal_weights(shape, std=h ** -0.5)))
 
         def _run(self, x, sfx, reverse):
             w = {k: getattr(self.rnn, f"{k}_{sfx}", None) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")}

@@ -6,7 +6,8 @@ from pydantic import Field
 
 from . import elementwise as costs
 from .mlp import ACTIVATIONS, mlp_formula, torch_activation
-from .registry import Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel, register
+from .registry import (Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, numel,
+                       normal_weights, register)
 
 
 @functools.cache
@@ -22,9 +23,9 @@ def experts_module():
 
         def __init__(self, n, d, hidden, activation, gated):
             super().__init__()
-            self.up = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5)
-            self.gate = nn.Parameter(torch.randn(n, d, hidden) * d ** -0.5) if gated else None
-            self.down = nn.Parameter(torch.randn(n, hidden, d) * hidden ** -0.5)
+            self.up = nn.Parameter(normal_weights(n, d, hidden, std=d ** -0.5))
+            self.gate = nn.Parameter(normal_weights(n, d, hidden, std=d ** -0.5)) if gated else None
+            self.down = nn.Parameter(normal_weights(n, hidden, d, std=hidden ** -0.5))
             self.act = torch_activation(activation)
 
         def forward(self, x, idx):  # x (N, d), idx (N, k) -> (N, k, d)

@@ -291,3 +291,13 @@ def describe_all() -> list[dict]:
 
 def numel(shape: Shape) -> int:
     return math.prod(shape)
+
+
+def normal_weights(*shape: int, std: float):
+    """An initial weight tensor drawn from N(0, std^2) on the default device, by
+    ``torch.nn.init.normal_`` on an empty tensor (not ``torch.randn(...) * std``): a build
+    that is only counted skips the draw and leaves the memory unwritten
+    (:func:`~estimator.graphs.torch_build.build_module` ``init=False``; the meta device)."""
+    import torch
+
+    return torch.nn.init.normal_(torch.empty(*shape), std=std)

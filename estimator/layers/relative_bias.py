@@ -9,7 +9,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, normal_weights,
+                       register)
 
 
 @functools.cache
@@ -39,7 +40,7 @@ def _module():
     class RelativeBias(nn.Module):
         def __init__(self, heads, buckets, max_distance, bidirectional):
             super().__init__()
-            self.weight = nn.Parameter(torch.randn(buckets, heads) * 0.02)
+            self.weight = nn.Parameter(normal_weights(buckets, heads, std=0.02))
             self.buckets, self.max_distance, self.bidirectional = buckets, max_distance, bidirectional
 
         def forward(self, x):

@@ -14,7 +14,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from . import elementwise as costs
-from .registry import Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, register
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, normal_weights,
+                       register)
 
 
 def _map(x: Shape, kind: str) -> tuple[int, int, int]:
@@ -39,7 +40,8 @@ def _module():
             self.scale = (dim // heads) ** -0.5
             self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
             self.proj = nn.Linear(dim, dim)
-            self.relative_position_bias_table = nn.Parameter(torch.randn((2 * m - 1) ** 2, heads) * 0.02)
+            self.relative_position_bias_table = nn.Parameter(
+                normal_weights((2 * m - 1) ** 2, heads, std=0.02))
             ij = torch.stack(torch.meshgrid(torch.arange(m), torch.arange(m), indexing="ij")).flatten(1)
             rel = (ij[:, :, None] - ij[:, None, :]) + (m - 1)          # (2, N, N), in 0 .. 2M - 2
             self.register_buffer("index", rel[0] * (2 * m - 1) + rel[1], persistent=False)
