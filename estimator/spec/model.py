@@ -2,7 +2,6 @@
 
 Every error is a :class:`~estimator.errors.SpecError` naming file, line and key path.
 """
-from __future__ import annotations
 
 import datetime
 import difflib
