@@ -1,7 +1,11 @@
 """The layer registry and the contract every layer room keeps.
 
-A room (one file per layer family) defines, per kind, a pydantic config model deriving from
-:class:`LayerSpec` and registers it once with :func:`register`. The class holds side by side:
+A room (a file of this package) defines, per kind, a pydantic config model deriving from
+:class:`LayerSpec` and registers it once with :func:`register`. A kind is one room where its
+family has several kinds (``conv2d.py``, ``relu.py``): what they share is in the family's file
+(``conv.py``: ``_Conv``), so a spec builds the classes of the kinds it uses only (pydantic builds
+a model class in about 2M instructions, and AlexNet's seven kinds come from families of 39
+classes); other rooms still hold a whole family. The class holds side by side:
 
 * its config schema (the pydantic fields; sizes accept spec expressions like ``4 * d_model``);
 * ``output_shape(x, ctx)``: the shape rule (batchless shapes, pure, torch-free);

@@ -1,0 +1,14 @@
+"""The ``adaptive_maxpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
+from typing import ClassVar, Literal
+
+from .pooling import _Adaptive
+from .registry import register
+
+
+@register
+class AdaptiveMaxPool(_Adaptive):
+    """Adaptive max pooling to a fixed output size."""
+
+    kind: Literal["adaptive_maxpool"] = "adaptive_maxpool"
+    op: ClassVar[str] = "Max"
+    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "adaptive_maxpool", "output": 2}}

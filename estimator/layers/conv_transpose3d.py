@@ -1,0 +1,14 @@
+"""The ``conv_transpose3d`` layer kind (convolutions; the family's shared rules: conv.py)."""
+from typing import ClassVar, Literal
+
+from .conv import _ConvT
+from .registry import register
+
+
+@register
+class ConvTranspose3d(_ConvT):
+    """Transposed 3-D convolution."""
+
+    kind: Literal["conv_transpose3d"] = "conv_transpose3d"
+    dims: ClassVar[int] = 3
+    EXAMPLE = {"input": {"shape": [4, 2, 4, 4]}, "layer": {"kind": "conv_transpose3d", "out": 2, "kernel": 2, "stride": 2}}

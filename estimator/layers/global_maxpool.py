@@ -1,0 +1,14 @@
+"""The ``global_maxpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
+from typing import ClassVar, Literal
+
+from .pooling import _Global
+from .registry import register
+
+
+@register
+class GlobalMaxPool(_Global):
+    """Global max pooling: (C, ...) -> (C,)."""
+
+    kind: Literal["global_maxpool"] = "global_maxpool"
+    op: ClassVar[str] = "Max"
+    EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "global_maxpool"}}
