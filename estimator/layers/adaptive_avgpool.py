@@ -1,7 +1,7 @@
 """The ``adaptive_avgpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
 from typing import ClassVar, Literal
 
-from .pooling import _Adaptive
+from .adaptive_pool import _Adaptive
 from .registry import register
 
 

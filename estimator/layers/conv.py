@@ -1,14 +1,14 @@
-"""Convolutions: the fields and rules the kinds conv1d/2d/3d and their transposed forms
-(conv_transpose1d/2d/3d) share; each kind is in its own file (conv2d.py, ...), so a spec builds
-the classes of the kinds it uses only."""
+"""Convolutions: the fields and rules conv1d/2d/3d and the transposed forms share (the
+transposed add theirs in conv_transpose.py). Each kind is in its own file (conv2d.py, ...), so a
+spec builds the classes of the kinds it uses only."""
 import math
 from typing import ClassVar, Literal, Optional, Union
 
 from pydantic import Field
 
 from . import elementwise as costs
-from .registry import (Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes,
-                       Sizes0, per_dim)
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes, Sizes0,
+                       per_dim)
 
 
 class _Conv(LayerSpec):
@@ -88,17 +88,3 @@ class _Conv(LayerSpec):
         cls = getattr(nn, f"Conv{'Transpose' if self.transposed else ''}{self.dims}d")
         return cls(c_in, c_out, k, stride=s, padding="same" if p is None else p, dilation=d,
                    groups=groups, bias=self.bias)
-
-
-class _ConvT(_Conv):
-    output_padding: Count0 = Field(0, description="extra size added to one side of the output")
-    transposed: ClassVar[bool] = True
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        y = super().output_shape(x, ctx)
-        return (y[0], *(v + self.output_padding for v in y[1:]))
-
-    def build(self, x: Shape, ctx: Ctx):
-        m = super().build(x, ctx)
-        m.output_padding = (self.output_padding,) * self.dims
-        return m

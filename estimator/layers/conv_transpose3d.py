@@ -1,7 +1,7 @@
 """The ``conv_transpose3d`` layer kind (convolutions; the family's shared rules: conv.py)."""
 from typing import ClassVar, Literal
 
-from .conv import _ConvT
+from .conv_transpose import _ConvT
 from .registry import register
 
 

@@ -1,7 +1,7 @@
 """The ``global_maxpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
 from typing import ClassVar, Literal
 
-from .pooling import _Global
+from .global_pool import _Global
 from .registry import register
 
 

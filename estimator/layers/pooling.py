@@ -1,6 +1,7 @@
-"""Pooling: what max/average (fixed window), adaptive, and global pooling share (each kind is in its
-own file: maxpool.py, avgpool.py, ...). No parameters, no forward FLOPs; their
-comparisons/adds are estimated in ``other_flops``."""
+"""Pooling: the input rule of every pooling kind and what fixed-window max/average pooling share
+(adaptive and global pooling add theirs in adaptive_pool.py and global_pool.py). Each kind is in
+its own file (maxpool.py, avgpool.py, ...). No parameters, no forward FLOPs; the comparisons/adds
+are estimated in ``other_flops``."""
 import math
 from typing import ClassVar, Optional
 
@@ -56,42 +57,3 @@ class _Window(LayerSpec):
         cls = getattr(nn, f"{self.op}Pool{n}d")
         kw = {"ceil_mode": self.ceil_mode}
         return cls(self.kernel, stride=self.stride, padding=self.padding, **kw)
-
-
-class _Adaptive(LayerSpec):
-    output: Sizes = Field(..., description="output spatial size, an int or one per dim")
-
-    family: ClassVar[str] = "pooling"
-    op: ClassVar[str] = ""
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        n = _spatial(x, self.kind)
-        return (x[0], *per_dim(self.output, n, "output"))
-
-    def formula(self, x: Shape, ctx: Ctx) -> Formula:
-        """other ~ one add/compare per input element."""
-        return Formula(other=numel(x))
-
-    def build(self, x: Shape, ctx: Ctx):
-        from torch import nn
-
-        return getattr(nn, f"Adaptive{self.op}Pool{_spatial(x, self.kind)}d")(self.output)
-
-
-class _Global(LayerSpec):
-    family: ClassVar[str] = "pooling"
-    op: ClassVar[str] = ""
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        _spatial(x, self.kind)
-        return (x[0],)
-
-    def formula(self, x: Shape, ctx: Ctx) -> Formula:
-        """other ~ one add/compare per input element."""
-        return Formula(other=numel(x))
-
-    def build(self, x: Shape, ctx: Ctx):
-        from torch import nn
-
-        n = _spatial(x, self.kind)
-        return nn.Sequential(getattr(nn, f"Adaptive{self.op}Pool{n}d")(1), nn.Flatten(1))

@@ -21,6 +21,7 @@ third of the cost of importing a room, which a count pays for every room its spe
 import functools
 import importlib
 import math
+import os
 import re
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -241,8 +242,10 @@ def rooms() -> dict[str, str]:
 @functools.cache
 def _room_names() -> frozenset:
     """The rooms' module names (one directory listing, no file read)."""
-    return frozenset(p.stem for p in Path(__file__).resolve().parent.glob("*.py")
-                     if not p.stem.startswith("_") and p.stem not in _NOT_ROOMS)
+    names = (n[:-3] for n in os.listdir(os.path.dirname(os.path.abspath(__file__)))
+             if n.endswith(".py"))
+    return frozenset(n for n in names if n.isidentifier() and not n.startswith("_")
+                     and n not in _NOT_ROOMS)
 
 
 def kind_class(kind: str) -> Optional[type[LayerSpec]]:
