@@ -1,5 +1,4 @@
 """What every command group shares: the typer app, output helpers, shared option types."""
-from __future__ import annotations
 
 import json
 import sys
