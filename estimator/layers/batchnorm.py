@@ -1,10 +1,10 @@
 """The ``batchnorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from .norm import _Norm
-from .registry import Ctx, Number, Shape, ShapeError, register
+from .registry import Ctx, Formula, Number, Shape, ShapeError, register
 
 
 @register
@@ -13,7 +13,6 @@ class BatchNorm(_Norm):
     are buffers. The input's first (batchless) dim is the channel: (C,), (C, L), (C, H, W)."""
 
     kind: Literal["batchnorm"] = "batchnorm"
-    always_shifts: ClassVar[bool] = True
     eps: Number = Field(1e-5, description="numerical epsilon")
     momentum: Number = Field(0.1, description="running-statistics momentum")
     EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "batchnorm"}}
@@ -22,6 +21,11 @@ class BatchNorm(_Norm):
         if len(x) > 4:
             raise ShapeError(f"batchnorm takes (C,), (C, L), (C, H, W) or (C, D, H, W), got {tuple(x)}")
         return x[0]
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        if not self.bias and self.affine:
+            raise ShapeError("batchnorm always has a shift when affine (PyTorch): drop 'bias: false'")
+        return super().formula(x, ctx)
 
     def build(self, x: Shape, ctx: Ctx):
         from torch import nn

@@ -1,10 +1,10 @@
 """The ``groupnorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from .norm import _Norm
-from .registry import Ctx, Number, Shape, ShapeError, Size, register
+from .registry import Ctx, Formula, Number, Shape, ShapeError, Size, register
 
 
 @register
@@ -12,7 +12,6 @@ class GroupNorm(_Norm):
     """GroupNorm (Wu & He 2018): channels split into groups; 2 x C parameters."""
 
     kind: Literal["groupnorm"] = "groupnorm"
-    always_shifts: ClassVar[bool] = True
     groups: Size = Field(..., description="number of channel groups (must divide C)")
     eps: Number = Field(1e-5, description="numerical epsilon")
     EXAMPLE = {"input": {"image": [4, 3, 3]}, "layer": {"kind": "groupnorm", "groups": 2}}
@@ -23,6 +22,11 @@ class GroupNorm(_Norm):
         if x[0] % self.groups:
             raise ShapeError(f"groups={self.groups} must divide channels {x[0]}")
         return x[0]
+
+    def formula(self, x: Shape, ctx: Ctx) -> Formula:
+        if not self.bias and self.affine:
+            raise ShapeError("groupnorm always has a shift when affine (PyTorch): drop 'bias: false'")
+        return super().formula(x, ctx)
 
     def build(self, x: Shape, ctx: Ctx):
         from torch import nn

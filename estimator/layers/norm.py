@@ -18,7 +18,6 @@ class _Norm(LayerSpec):
 
     family: ClassVar[str] = "norm"
     cost: ClassVar[int] = costs.NORM
-    always_shifts: ClassVar[bool] = False  # PyTorch's module has no affine form without a shift
 
     def features(self, x: Shape) -> int:  # the normalised feature count
         return x[-1]
@@ -31,8 +30,6 @@ class _Norm(LayerSpec):
 
     def formula(self, x: Shape, ctx: Ctx) -> Formula:
         """params = features (scale) + features (shift); other = (cost + affine) per element."""
-        if self.always_shifts and self.affine and not self.bias:
-            raise ShapeError(f"{self.kind} always has a shift when affine (PyTorch): drop 'bias: false'")
         c = self.features(x)
         params = {}
         if self.affine:
