@@ -1,4 +1,5 @@
-"""The ``adaptive_maxpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
+"""The ``adaptive_maxpool`` layer kind (pooling; what the family shares is in pooling.py and
+adaptive_pool.py)."""
 from typing import ClassVar, Literal
 
 from .adaptive_pool import _Adaptive

@@ -1,4 +1,4 @@
-"""The ``avgpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
+"""The ``avgpool`` layer kind (pooling; what the family shares is in pooling.py)."""
 from typing import ClassVar, Literal
 
 from .pooling import _Window

@@ -1,4 +1,4 @@
-"""The ``batchnorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
+"""The ``batchnorm`` layer kind (normalisation; what the family shares is in norm.py)."""
 from typing import Literal
 
 from pydantic import Field

@@ -1,4 +1,4 @@
-"""The ``conv1d`` layer kind (convolutions: the rules its family shares are in conv.py)."""
+"""The ``conv1d`` layer kind (convolutions; what the family shares is in conv.py)."""
 from typing import ClassVar, Literal
 
 from .conv import _Conv

@@ -1,4 +1,5 @@
-"""The ``conv_transpose3d`` layer kind (convolutions; the family's shared rules: conv.py)."""
+"""The ``conv_transpose3d`` layer kind (convolutions; what the family shares is in conv.py and
+conv_transpose.py)."""
 from typing import ClassVar, Literal
 
 from .conv_transpose import _ConvT

@@ -1,4 +1,5 @@
-"""The ``global_maxpool`` layer kind (pooling: the rules its family shares are in pooling.py)."""
+"""The ``global_maxpool`` layer kind (pooling; what the family shares is in pooling.py and
+global_pool.py)."""
 from typing import ClassVar, Literal
 
 from .global_pool import _Global

@@ -1,4 +1,4 @@
-"""The ``groupnorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
+"""The ``groupnorm`` layer kind (normalisation; what the family shares is in norm.py)."""
 from typing import Literal
 
 from pydantic import Field

@@ -1,4 +1,4 @@
-"""The ``layernorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
+"""The ``layernorm`` layer kind (normalisation; what the family shares is in norm.py)."""
 from typing import Literal
 
 from pydantic import Field

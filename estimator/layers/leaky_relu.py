@@ -1,4 +1,4 @@
-"""The ``leaky_relu`` layer kind (the rules of its family, elementwise activations, are in
+"""The ``leaky_relu`` layer kind (elementwise activations; what the family shares is in
 activation.py)."""
 from typing import ClassVar, Literal
 

@@ -1,4 +1,4 @@
-"""The ``rmsnorm`` layer kind (normalisation: the rules its family shares are in norm.py)."""
+"""The ``rmsnorm`` layer kind (normalisation; what the family shares is in norm.py)."""
 from typing import ClassVar, Literal
 
 from pydantic import Field

@@ -1,4 +1,4 @@
-"""The ``sigmoid`` layer kind (the rules of its family, elementwise activations, are in
+"""The ``sigmoid`` layer kind (elementwise activations; what the family shares is in
 activation.py)."""
 from typing import ClassVar, Literal
 

@@ -1,4 +1,4 @@
-"""The ``silu`` layer kind (elementwise activations; the family's shared rules: activation.py)."""
+"""The ``silu`` layer kind (elementwise activations; what the family shares is in activation.py)."""
 from typing import ClassVar, Literal
 
 from .activation import _Act, _example

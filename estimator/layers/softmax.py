@@ -1,4 +1,4 @@
-"""The ``softmax`` layer kind (the rules of its family, elementwise activations, are in
+"""The ``softmax`` layer kind (elementwise activations; what the family shares is in
 activation.py)."""
 from typing import ClassVar, Literal
 
