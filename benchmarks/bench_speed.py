@@ -236,8 +236,8 @@ def startup(trees: dict[str, Path], args) -> None:
     torch = med[("import torch", "both")]
     torch_ins = ins.get(("import torch", "both"))
     lines = ["## Start-up (`paramcount SPEC.yaml` against `import torch`)", "",
-             f"Command: `python benchmarks/bench_speed.py --startup --before /tmp/base"
-             f"{' --instructions' if args.instructions else ''} --markdown "
+             f"Command: `python benchmarks/bench_speed.py --startup --before {args.before}"
+             f" --rounds {rounds}{' --instructions' if args.instructions else ''} --markdown "
              "benchmarks/RESULTS-speed.md`.  ",
              environment().split(", load average")[0] + f". Load average {la0:.1f} at the "
              f"start, {la1:.1f} at the end. {rounds} rounds, each job a fresh process with its "

@@ -84,9 +84,11 @@ def _parse_all(raw, file, overrides) -> list[Spec]:
 
 
 def _parse(raw, file, overrides, variant=None) -> Spec:
-    from .spec.hf import expand_archspec  # an archspec may give a config.json instead of layers
+    if isinstance(raw, dict) and "config" in raw:  # an archspec giving a config.json instead
+        # of layers (the Hugging Face readers, imported only for such a spec)
+        from .spec.hf import expand_archspec
 
-    raw = expand_archspec(raw, file)
+        raw = expand_archspec(raw, file)
     try:
         with paused_gc():
             return parse_spec(raw, file, overrides, variant)

@@ -15,7 +15,9 @@ FLOPS_PER_MAC = 2
 _SUFFIX = {
     "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
 }
-_NUM = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKMGBTPE]?)\s*$")
+# The patterns of this module are compiled on first use (by re.match and re.sub, which cache
+# them): most commands parse no number, and compiling them all costs a start-up.
+_NUM = r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKMGBTPE]?)\s*$"
 
 
 def macs_from_flops(flops: int) -> int:
@@ -27,7 +29,7 @@ def parse_number(text: str | float | int, *, what: str = "number") -> float:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
     s = str(text).replace(",", "").replace("_", "")
-    m = _NUM.match(s)
+    m = re.match(_NUM, s)
     if not m:
         raise InputError(f"cannot read {what} {text!r}: expected a number like 300e9, 1.2M or 175B")
     return float(m.group(1)) * _SUFFIX[m.group(2)]
@@ -72,7 +74,7 @@ def sci(value: float, digits: int = 2) -> str:
 from dataclasses import dataclass as _dataclass  # noqa: E402
 
 _NUM_BODY = r"(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[kKMGBTPE]?"
-_RANGE = re.compile(rf"^\s*({_NUM_BODY})\s*(?:-|–|—|\.\.|\bto\b)\s*({_NUM_BODY})\s*$")
+_RANGE = rf"^\s*({_NUM_BODY})\s*(?:-|–|—|\.\.|\bto\b)\s*({_NUM_BODY})\s*$"
 
 
 @_dataclass(frozen=True)
@@ -148,7 +150,7 @@ def parse_range(text, *, what: str = "value", key: str | None = None,
         iv = Interval.of(text)
     else:
         s = str(text).strip()
-        m = _RANGE.match(s)
+        m = re.match(_RANGE, s)
         if m:
             iv = Interval(_num(m.group(1), what, key), _num(m.group(2), what, key))
         else:
@@ -203,13 +205,13 @@ def fmt_interval(iv: "Interval", fmt=None) -> str:
 # What people put in a cell that means "no figure".
 BLANK_CELLS = frozenset({"", "-", "–", "—", "?", "??", "n/a", "na", "nan", "none", "null", "unknown",
                          "unk", "tbd", "not known", "not reported", "undisclosed", "#n/a"})
-_APPROX = re.compile(r"^(?:~|≈|∼|≃|approx\.?|approximately|about|around|ca\.?|circa|c\.|"
-                     r">=|<=|>|<|≥|≤)\s*", re.I)
+_APPROX = (r"(?i)^(?:~|≈|∼|≃|approx\.?|approximately|about|around|ca\.?|circa|c\.|"
+           r">=|<=|>|<|≥|≤)\s*")
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_TIMES_TEN = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)?\s*([+-]?\d+)$")
-_UNIT_WORD = re.compile(r"\s*(?:flop/s|flops?|parameters|params|tokens|datapoints|hours|hrs?|h|"
-                        r"epochs?|chips?|gpus?)\.?$", re.I)
-_DIGIT_SPACE = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009'](?=\d{3}\b)")
+_TIMES_TEN = r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)?\s*([+-]?\d+)$"
+_UNIT_WORD = (r"(?i)\s*(?:flop/s|flops?|parameters|params|tokens|datapoints|hours|hrs?|h|"
+              r"epochs?|chips?|gpus?)\.?$")
+_DIGIT_SPACE = r"(?<=\d)[\s\u00a0\u202f\u2009'](?=\d{3}\b)"
 
 
 def parse_cell(text, *, what: str = "value") -> Interval | None:
@@ -238,13 +240,13 @@ def parse_cell(text, *, what: str = "value") -> Interval | None:
         if not math.isfinite(v):
             raise InputError(f"cannot read {what} {str(text).strip()!r}: not a finite number")
         return Interval.of(v)
-    s = _APPROX.sub("", s).translate(_SUPERSCRIPT).replace("−", "-")
-    s = _UNIT_WORD.sub("", s)
-    s = _DIGIT_SPACE.sub("", s)
+    s = re.sub(_APPROX, "", s).translate(_SUPERSCRIPT).replace("−", "-")
+    s = re.sub(_UNIT_WORD, "", s)
+    s = re.sub(_DIGIT_SPACE, "", s)
     scale = 1.0
     if s.endswith("%"):
         s, scale = s[:-1].strip(), 0.01
-    m = _TIMES_TEN.match(s)
+    m = re.match(_TIMES_TEN, s)
     if m:
         return Interval.of(float(f"{m.group(1)}e{int(m.group(2))}") * scale)
     try:

@@ -64,3 +64,45 @@ def test_the_process_entry_freezes_start_up_and_keeps_output_and_exit_codes(cli)
     bad = subprocess.run([sys.executable, "-m", "estimator", "no-such-spec.yaml"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "no-such-spec.yaml: no such file\n")
+
+
+def test_a_plain_spec_builds_no_family_model_and_keeps_the_family_keys_in_its_errors(tmp_path):
+    # a plain spec is validated by PlainHeader (spec/model.py): the family's models
+    # (spec/variants.py) are not even imported; a family still gets SpecHeader
+    code = ("import sys; from estimator.analytic import load_spec\n"
+            "load_spec(sys.argv[1])\n"
+            "print('estimator.spec.variants' in sys.modules)\n"
+            "load_spec(sys.argv[2], variant='BERT base')\n"
+            "print('estimator.spec.variants' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code, "archspecs/alexnet.yaml", "archspecs/bert.yaml"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.stdout.split() == ["False", "True"], p.stderr
+    # an unknown top-level key of a plain spec lists the keys of a spec file, variants included
+    from estimator.analytic import load_spec_text
+    from estimator.errors import SpecError
+    from estimator.spec.model import PlainHeader, SpecHeader
+
+    assert set(SpecHeader.model_fields) - set(PlainHeader.model_fields) == {"variants"}
+    text = "name: T\ninptu: {vector: 4}\nlayers: [relu]\n"
+    try:
+        load_spec_text(text, "t.yaml")
+    except SpecError as err:
+        message = str(err)
+    assert message == ("t.yaml:2: inptu: unknown key 'inptu' (did you mean 'input'?); valid keys: "
+                       + ", ".join(sorted(SpecHeader.model_fields)))
+    assert ", url, variants, vars, " in message
+
+
+def test_pyyaml_is_imported_without_compiling_its_pure_python_readers_pattern():
+    # spec/yamlload.py: yaml.reader.Reader.NON_PRINTABLE is compiled on first use, and works
+    # as compiled (the pure-Python reader still refuses a control character)
+    code = ("import re, estimator.spec.yamlload as y, yaml\n"
+            "pattern = yaml.reader.Reader.NON_PRINTABLE\n"
+            "print(type(pattern).__name__, pattern._compiled is None, re.compile is y._re_compile)\n"
+            "try:\n    yaml.load('a: \\x07', Loader=yaml.SafeLoader)\n"
+            "except yaml.reader.ReaderError as err:\n    print(err.character == 7)\n"
+            "print(type(pattern._compiled).__name__, pattern.search('ab\\x85\\x01').start())")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    # \x85 (NEL) is printable to YAML, \x01 is not: the match is at index 3
+    assert p.stdout.split("\n")[:3] == ["CompiledOnUse True True", "True", "Pattern 3"], p.stderr

@@ -1,7 +1,5 @@
 """What every command group shares: the typer app, output helpers, shared option types."""
-from __future__ import annotations
 
-import json
 import sys
 import threading
 from contextlib import contextmanager
@@ -100,7 +98,11 @@ def _out(text: str) -> None:
 
 def _print_json(data) -> None:
     # no indent: json.dumps uses its C encoder only without one (about 5x faster on large
-    # reports); the output is for programs, one line
+    # reports); the output is for programs, one line. json is imported here, not at the top:
+    # a text report does without it (its import compiles the decoder's patterns, 5M
+    # instructions of start-up)
+    import json
+
     _out(json.dumps(data, default=str))
 
 

@@ -1,5 +1,4 @@
 """Spec commands: count (the default), kinds, schema."""
-from __future__ import annotations
 
 from pathlib import Path
 from typing import List, Optional

@@ -1,12 +1,14 @@
-"""Convolutions: conv1d/2d/3d and their transposed forms."""
+"""Convolutions: the fields and rules conv1d/2d/3d and the transposed forms share (the
+transposed add theirs in conv_transpose.py). Each kind is in its own file (conv2d.py, ...), so a
+spec builds the classes of the kinds it uses only."""
 import math
 from typing import ClassVar, Literal, Optional, Union
 
 from pydantic import Field
 
 from . import elementwise as costs
-from .registry import (Count0, Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes,
-                       Sizes0, per_dim, register)
+from .registry import (Ctx, Formula, LayerSpec, Param, Shape, ShapeError, Size, Sizes, Sizes0,
+                       per_dim)
 
 
 class _Conv(LayerSpec):
@@ -86,78 +88,3 @@ class _Conv(LayerSpec):
         cls = getattr(nn, f"Conv{'Transpose' if self.transposed else ''}{self.dims}d")
         return cls(c_in, c_out, k, stride=s, padding="same" if p is None else p, dilation=d,
                    groups=groups, bias=self.bias)
-
-
-@register
-class Conv1d(_Conv):
-    """1-D convolution over (C, L). Params: C_out x C_in/groups x k (+ C_out bias)."""
-
-    kind: Literal["conv1d"] = "conv1d"
-    dims: ClassVar[int] = 1
-    EXAMPLE = {"input": {"shape": [4, 32]}, "layer": {"kind": "conv1d", "out": 8, "kernel": 3, "padding": 1}}
-
-
-@register
-class Conv2d(_Conv):
-    """2-D convolution over (C, H, W). Params: C_out x C_in/groups x kh x kw (+ C_out bias).
-
-    Output size per dim: floor((L + 2p - d(k-1) - 1) / s) + 1 (PyTorch Conv2d docs)."""
-
-    kind: Literal["conv2d"] = "conv2d"
-    dims: ClassVar[int] = 2
-    EXAMPLE = {"input": {"image": [4, 16, 16]},
-               "layer": {"kind": "conv2d", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 2}}
-
-
-@register
-class Conv3d(_Conv):
-    """3-D convolution over (C, D, H, W)."""
-
-    kind: Literal["conv3d"] = "conv3d"
-    dims: ClassVar[int] = 3
-    EXAMPLE = {"input": {"shape": [2, 6, 8, 8]}, "layer": {"kind": "conv3d", "out": 4, "kernel": 3}}
-
-
-class _ConvT(_Conv):
-    output_padding: Count0 = Field(0, description="extra size added to one side of the output")
-    transposed: ClassVar[bool] = True
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        y = super().output_shape(x, ctx)
-        return (y[0], *(v + self.output_padding for v in y[1:]))
-
-    def build(self, x: Shape, ctx: Ctx):
-        m = super().build(x, ctx)
-        m.output_padding = (self.output_padding,) * self.dims
-        return m
-
-
-@register
-class ConvTranspose1d(_ConvT):
-    """Transposed 1-D convolution. Output: (L-1)s - 2p + d(k-1) + output_padding + 1."""
-
-    kind: Literal["conv_transpose1d"] = "conv_transpose1d"
-    dims: ClassVar[int] = 1
-    EXAMPLE = {"input": {"shape": [4, 8]}, "layer": {"kind": "conv_transpose1d", "out": 2, "kernel": 4, "stride": 2}}
-
-
-@register
-class ConvTranspose2d(_ConvT):
-    """Transposed 2-D convolution (DCGAN/U-Net up-sampling). Weight: C_in x C_out/groups x kh x kw.
-
-    FLOPs = 2 x prod(input spatial) x C_in x C_out/groups x kh x kw (each input pixel scatters
-    through the whole kernel)."""
-
-    kind: Literal["conv_transpose2d"] = "conv_transpose2d"
-    dims: ClassVar[int] = 2
-    EXAMPLE = {"input": {"image": [8, 4, 4]},
-               "layer": {"kind": "conv_transpose2d", "out": 4, "kernel": 4, "stride": 2, "padding": 1}}
-
-
-@register
-class ConvTranspose3d(_ConvT):
-    """Transposed 3-D convolution."""
-
-    kind: Literal["conv_transpose3d"] = "conv_transpose3d"
-    dims: ClassVar[int] = 3
-    EXAMPLE = {"input": {"shape": [4, 2, 4, 4]}, "layer": {"kind": "conv_transpose3d", "out": 2, "kernel": 2, "stride": 2}}

@@ -1,12 +1,13 @@
-"""Pooling: max/average (fixed window), adaptive, and global. No parameters, no forward FLOPs;
-their comparisons/adds are estimated in ``other_flops``."""
+"""Pooling: the input rule of every pooling kind and what fixed-window max/average pooling share
+(adaptive and global pooling add theirs in adaptive_pool.py and global_pool.py). Each kind is in
+its own file (maxpool.py, avgpool.py, ...). No parameters, no forward FLOPs; the comparisons/adds
+are estimated in ``other_flops``."""
 import math
-from typing import ClassVar, Literal, Optional
+from typing import ClassVar, Optional
 
 from pydantic import Field
 
-from .registry import (Ctx, Formula, LayerSpec, Shape, ShapeError, Sizes, Sizes0, numel,
-                       per_dim, register)
+from .registry import Ctx, Formula, LayerSpec, Shape, ShapeError, Sizes, Sizes0, numel, per_dim
 
 
 def _spatial(x: Shape, kind: str) -> int:
@@ -56,96 +57,3 @@ class _Window(LayerSpec):
         cls = getattr(nn, f"{self.op}Pool{n}d")
         kw = {"ceil_mode": self.ceil_mode}
         return cls(self.kernel, stride=self.stride, padding=self.padding, **kw)
-
-
-@register
-class MaxPool(_Window):
-    """Max pooling over a window (1-D/2-D/3-D from the input rank)."""
-
-    kind: Literal["maxpool"] = "maxpool"
-    op: ClassVar[str] = "Max"
-    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "maxpool", "kernel": 3, "stride": 2}}
-
-
-@register
-class AvgPool(_Window):
-    """Average pooling over a window (1-D/2-D/3-D from the input rank)."""
-
-    kind: Literal["avgpool"] = "avgpool"
-    op: ClassVar[str] = "Avg"
-    EXAMPLE = {"input": {"image": [2, 8, 8]}, "layer": {"kind": "avgpool", "kernel": 2}}
-
-
-class _Adaptive(LayerSpec):
-    output: Sizes = Field(..., description="output spatial size, an int or one per dim")
-
-    family: ClassVar[str] = "pooling"
-    op: ClassVar[str] = ""
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        n = _spatial(x, self.kind)
-        return (x[0], *per_dim(self.output, n, "output"))
-
-    def formula(self, x: Shape, ctx: Ctx) -> Formula:
-        """other ~ one add/compare per input element."""
-        return Formula(other=numel(x))
-
-    def build(self, x: Shape, ctx: Ctx):
-        from torch import nn
-
-        return getattr(nn, f"Adaptive{self.op}Pool{_spatial(x, self.kind)}d")(self.output)
-
-
-@register
-class AdaptiveAvgPool(_Adaptive):
-    """Adaptive average pooling to a fixed output size (e.g. VGG's 7 x 7)."""
-
-    kind: Literal["adaptive_avgpool"] = "adaptive_avgpool"
-    op: ClassVar[str] = "Avg"
-    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "adaptive_avgpool", "output": 3}}
-
-
-@register
-class AdaptiveMaxPool(_Adaptive):
-    """Adaptive max pooling to a fixed output size."""
-
-    kind: Literal["adaptive_maxpool"] = "adaptive_maxpool"
-    op: ClassVar[str] = "Max"
-    EXAMPLE = {"input": {"image": [2, 9, 9]}, "layer": {"kind": "adaptive_maxpool", "output": 2}}
-
-
-class _Global(LayerSpec):
-    family: ClassVar[str] = "pooling"
-    op: ClassVar[str] = ""
-
-    def output_shape(self, x: Shape, ctx: Ctx) -> Shape:
-        _spatial(x, self.kind)
-        return (x[0],)
-
-    def formula(self, x: Shape, ctx: Ctx) -> Formula:
-        """other ~ one add/compare per input element."""
-        return Formula(other=numel(x))
-
-    def build(self, x: Shape, ctx: Ctx):
-        from torch import nn
-
-        n = _spatial(x, self.kind)
-        return nn.Sequential(getattr(nn, f"Adaptive{self.op}Pool{n}d")(1), nn.Flatten(1))
-
-
-@register
-class GlobalAvgPool(_Global):
-    """Global average pooling: (C, ...) -> (C,) (ResNet's head)."""
-
-    kind: Literal["global_avgpool"] = "global_avgpool"
-    op: ClassVar[str] = "Avg"
-    EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "global_avgpool"}}
-
-
-@register
-class GlobalMaxPool(_Global):
-    """Global max pooling: (C, ...) -> (C,)."""
-
-    kind: Literal["global_maxpool"] = "global_maxpool"
-    op: ClassVar[str] = "Max"
-    EXAMPLE = {"input": {"image": [4, 5, 5]}, "layer": {"kind": "global_maxpool"}}

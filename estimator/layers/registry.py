@@ -1,7 +1,11 @@
 """The layer registry and the contract every layer room keeps.
 
-A room (one file per layer family) defines, per kind, a pydantic config model deriving from
-:class:`LayerSpec` and registers it once with :func:`register`. The class holds side by side:
+A room (a file of this package) defines, per kind, a pydantic config model deriving from
+:class:`LayerSpec` and registers it once with :func:`register`. A kind is one room where its
+family has several kinds (``conv2d.py``, ``relu.py``): what they share is in the family's file
+(``conv.py``: ``_Conv``), so a spec builds the classes of the kinds it uses only (pydantic builds
+a model class in about 2M instructions, and AlexNet's seven kinds come from families of 39
+classes); other rooms still hold a whole family. The class holds side by side:
 
 * its config schema (the pydantic fields; sizes accept spec expressions like ``4 * d_model``);
 * ``output_shape(x, ctx)``: the shape rule (batchless shapes, pure, torch-free);
@@ -17,6 +21,7 @@ third of the cost of importing a room, which a count pays for every room its spe
 import functools
 import importlib
 import math
+import os
 import re
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -251,8 +256,21 @@ def rooms() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _room_names() -> frozenset:
+    """The rooms' module names (one directory listing, no file read)."""
+    names = (n[:-3] for n in os.listdir(os.path.dirname(os.path.abspath(__file__)))
+             if n.endswith(".py"))
+    return frozenset(n for n in names if n.isidentifier() and not n.startswith("_")
+                     and n not in _NOT_ROOMS)
+
+
 def kind_class(kind: str) -> Optional[type[LayerSpec]]:
-    """The class of a layer kind, importing its room on first use; None if unknown."""
+    """The class of a layer kind, importing its room on first use; None if unknown. A kind
+    with a room of its own name (``conv2d.py``) is imported without reading every room's
+    source (:func:`rooms`, about 9M instructions); any other through :func:`rooms`."""
+    if kind not in REGISTRY and kind in _room_names():
+        importlib.import_module(f"{__package__}.{kind}")
     if kind not in REGISTRY and kind in rooms():
         importlib.import_module(f"{__package__}.{rooms()[kind]}")
     return REGISTRY.get(kind)

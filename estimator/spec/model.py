@@ -2,14 +2,13 @@
 
 Every error is a :class:`~estimator.errors.SpecError` naming file, line and key path.
 """
-from __future__ import annotations
 
 import datetime
 import difflib
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -72,13 +71,6 @@ class Training(BaseModel):
     note: Optional[str] = Field(None, description="what the figures include, how they were read")
 
 
-class VariantTraining(Training):
-    """A variant's training block: merged key by key over the family's, so even ``source``
-    may come from the family."""
-
-    source: Optional[str] = Field(None, description="citation (default: the family's)")
-
-
 PROVENANCE_KEYS = ("aliases", "authors", "title", "venue", "arxiv", "doi", "discrepancy",
                    "training", "unpublished")
 
@@ -137,29 +129,29 @@ class _Header(BaseModel):
         None, description="variable overrides giving a small model of the same structure (export, tests)")
 
 
-class Variant(_Header):
-    """One size of a family: its own name and published figures; ``vars`` override the
-    family's (as ``--set`` does), ``training`` merges key by key over the family's, every other
-    key replaces the family's."""
-
-    name: str = Field(..., description="the variant's system name (unique in the catalog)")
-    vars: Optional[dict[str, Union[int, float, str]]] = Field(
-        None, description="overrides of the family's variables, applied as --set NAME=EXPR")
-    training: Optional[VariantTraining] = Field(
-        None, description="training inputs, merged key by key over the family's")
-
-
-class SpecHeader(_Header):
-    """The top level of a spec file (a plain spec, or a family with ``variants``)."""
+class PlainHeader(_Header):
+    """The top level of a plain spec file: :class:`SpecHeader`'s keys but ``variants`` (a file
+    with ``variants:`` is a family, validated by :class:`SpecHeader`). A plain spec is most
+    specs: it needs neither the family's models nor their validators (spec/variants.py)."""
 
     name: str = Field(..., description="system name (a family's: the family name)")
     family: Optional[bool] = Field(
         None, description="marks a family (optional: a `variants:` list is what makes one)")
-    variants: Optional[list[Variant]] = Field(
-        None, description="a size family: one entry per named variant, each a catalog system")
     input: Optional[InputDecl] = Field(None, description="the single input")
     inputs: Optional[dict[str, InputDecl]] = Field(None, description="several named inputs")
     layers: list[Any] = Field(..., description="the layer list")
+
+    variants: ClassVar[None] = None
+
+
+def __getattr__(name: str):
+    """The family's header models (:class:`SpecHeader`, :class:`Variant`,
+    :class:`VariantTraining`), defined in spec/variants.py and imported on first use."""
+    if name in ("SpecHeader", "Variant", "VariantTraining"):
+        from . import variants
+
+        return getattr(variants, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -381,22 +373,29 @@ def _parse_list(items, loc, vars_, file, raw) -> list:
     return [parse_layer(it, loc + (i,), vars_, file, raw) for i, it in enumerate(items)]
 
 
-def _header(raw, file) -> SpecHeader:
+def _header(raw, file):
+    """The validated top level: a :class:`SpecHeader` for a family, a :class:`PlainHeader`
+    (the same keys but ``variants``, the same errors) for a plain spec."""
     if not isinstance(raw, dict):
         raise SpecError("a spec is a mapping with name, input and layers", file=file,
                         line=getattr(raw, "line", None) or 1)
+    if "variants" in raw:
+        from .variants import SpecHeader as top
+    else:
+        top = PlainHeader
     try:
-        return SpecHeader.model_validate(raw)
+        return top.model_validate(raw)
     except ValidationError as err:
-        raise _pydantic_error(err, _model_at(err), file, raw, ()) from None
+        raise _pydantic_error(err, _model_at(err, top), file, raw, ()) from None
 
 
-def _model_at(err: ValidationError) -> type[BaseModel]:
+def _model_at(err: ValidationError, top: type[BaseModel]) -> type[BaseModel]:
     """The header model an error's key is in (``variants.1.foo``: a variant's keys;
-    ``training.foo``: the training block's), so an unknown key lists the keys valid there."""
+    ``training.foo``: the training block's), so an unknown key lists the keys valid there
+    (at the top level, those of :class:`SpecHeader`, ``variants`` included)."""
     errors = err.errors()
     e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0] if errors else None)
-    model: type[BaseModel] = SpecHeader
+    model: type[BaseModel] = top
     for part in (e["loc"][:-1] if e else ()):
         f = model.model_fields.get(part) if isinstance(part, str) else None
         sub = _model_in(f.annotation) if f is not None else None
@@ -405,6 +404,10 @@ def _model_at(err: ValidationError) -> type[BaseModel]:
                 continue
             break
         model = sub
+    if model is PlainHeader:
+        from .variants import SpecHeader
+
+        return SpecHeader
     return model
 
 

@@ -21,10 +21,57 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import yaml
+#: the pattern PyYAML's pure-Python reader compiles when ``yaml`` is imported
+#: (``yaml.reader.Reader.NON_PRINTABLE``, PyYAML 5.1 to 6.0)
+NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+
+
+class CompiledOnUse:
+    """A regular expression compiled the first time one of its methods is used."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags, self._compiled = pattern, flags, None
+
+    def __getattr__(self, name):
+        if self._compiled is None:
+            self._compiled = _re_compile(self.pattern, self.flags)
+        return getattr(self._compiled, name)
+
+
+_re_compile = re.compile
+
+
+def _import_yaml():
+    """PyYAML, imported without compiling :data:`NON_PRINTABLE` on the way.
+
+    Importing ``yaml`` compiles that character class, which spans all of Unicode: re's
+    compiler walks its code points one by one in Python, about 57 million instructions
+    (15 ms, a tenth of ``paramcount SPEC.yaml``), for a pattern only the pure-Python reader
+    uses, which libyaml's loader (the one used here where installed) never runs. While
+    ``yaml`` is imported, ``re.compile`` of exactly that text gives a :class:`CompiledOnUse`
+    instead; every other pattern compiles as usual, and ``re.compile`` is itself again
+    before this returns."""
+    if "yaml" in sys.modules:
+        return sys.modules["yaml"]
+
+    def compile_(pattern, flags=0):
+        if pattern == NON_PRINTABLE and flags == 0:
+            return CompiledOnUse(pattern)
+        return _re_compile(pattern, flags)
+
+    re.compile = compile_
+    try:
+        import yaml
+    finally:
+        re.compile = _re_compile
+    return yaml
+
+
+yaml = _import_yaml()
 
 from ..errors import InputError, SpecError
 from .limits import MAX_ALIAS_NODES, MAX_LAYERS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
