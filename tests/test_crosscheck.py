@@ -134,6 +134,94 @@ def test_hand_spec_reduced_records_both_sizes(tmp_path):
     assert "reduced" in r.full_witnesses["onnx"].reason
 
 
+def _without_timing(d):
+    """A check's JSON without what differs between two runs of the same graph: the
+    seconds each witness took and whose run it was."""
+    if isinstance(d, dict):
+        return {k: _without_timing(v) for k, v in d.items() if k not in ("seconds", "shared_with")}
+    if isinstance(d, list):
+        return [_without_timing(v) for v in d]
+    return d
+
+
+def _hand(tmp_path, name, old="", new=""):
+    assert old in HAND
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(HAND.replace("name: hand-transformer", f"name: {name}").replace(old, new))
+    return p
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_identical_reduced_structures_share_the_witness_runs(tmp_path):
+    from estimator.graphs.crosscheck import SharedRuns
+
+    shared = SharedRuns()
+    a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
+    b = check(_hand(tmp_path, "hand-b"), max_full_params=100, shared=shared)
+    assert a.size == b.size == "reduced" and a.ok and b.ok
+    # the first ran every witness itself; the second reused those runs, and says whose
+    assert a.shared_with is None
+    assert all(run.shared_with is None for run in a.witnesses.values())
+    owner = {"name": "hand-a", "file": str(tmp_path / "hand-a.yaml")}
+    assert b.shared_with == owner
+    assert {w: (run.status, run.shared_with) for w, run in b.witnesses.items()} == {
+        w: ("ran", owner) for w in ("torch", "onnx", "fvcore")}
+    d = b.to_dict()
+    assert d["shared_with"] == owner and d["witnesses"]["onnx"]["shared_with"] == owner
+    # the full size is counted for each spec, never shared: 680 params, 5248 FLOPs
+    assert b.full_witnesses["torch"].shared_with is None
+    assert (b.full_size["torch"].params, b.full_size["torch"].forward_flops) == (680, 5248)
+    # a shared result equals the result of checking hand-b alone, field for field
+    alone = check(_hand(tmp_path, "hand-b"), max_full_params=100)
+    assert alone.shared_with is None
+    assert _without_timing(b.to_dict()) == _without_timing(alone.to_dict())
+    for w in ("torch", "onnx", "fvcore"):
+        assert b.witnesses[w].result == alone.witnesses[w].result
+        assert b.witnesses[w].result.name == "hand-b"
+    # the text report says so
+    from estimator.report.check import render_check
+
+    text = render_check(b)
+    assert "shared with hand-a" in text and "shared with" not in render_check(alone)
+
+
+# Each changes the graph built at the reduced size, and none may share hand-a's runs: a
+# dimension of the reduced size, the input length, a bias flag, a norm kind, tying, an
+# activation (the same counts, another graph), a layer's name (another module path)
+CHANGES = {
+    "dimension": ("reduced: {d: 4, ffn: 8}", "reduced: {d: 4, ffn: 12}"),
+    "input": ("T: 4,", "T: 5,"),
+    "bias": ("activation: relu}", "activation: relu, bias: false}"),
+    "norm": ("{kind: layernorm, name: ln}\n      - {kind: mlp",
+             "{kind: rmsnorm, name: ln}\n      - {kind: mlp"),
+    "tie": (", tie: wte}", "}"),
+    "activation": ("activation: relu", "activation: gelu"),
+    "name": ("name: head", "name: lm_head"),
+}
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_structures_that_differ_never_share(tmp_path):
+    from estimator.graphs.crosscheck import SharedRuns, structure_key
+    from estimator.analytic import load_spec
+
+    shared = SharedRuns()
+    a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
+    assert a.shared_with is None and a.ok
+    small = lambda p: load_spec(load_spec(p), overrides=load_spec(p).reduced)  # noqa: E731
+    key = structure_key(small(tmp_path / "hand-a.yaml"))
+    assert key == structure_key(small(_hand(tmp_path, "hand-same")))
+    for what, (old, new) in CHANGES.items():
+        p = _hand(tmp_path, f"hand-{what}", old, new)
+        assert structure_key(small(p)) != key, what
+        r = check(p, max_full_params=100, shared=shared)
+        assert r.size == "reduced" and r.ok, what
+        assert r.shared_with is None, what
+        assert all(run.shared_with is None for run in r.witnesses.values()), what
+
+
 def _rows(res):
     # what the check compares: parameters and forward (matrix-class) FLOPs. other_flops are
     # estimates, not compared, and may differ: on CPU SDPA is one fused kernel, on meta its
@@ -217,9 +305,29 @@ EXPECTED_FVCORE = {
 FULL_FVCORE_CANNOT = {"whisper-large"}
 
 
+# Entries whose reduced size is the same model (Llama-2-7B and -13B at their reduced: size)
+# share the witness runs at that size: each witness ran once on that graph, for the first
+# such entry, and the later ones say whose run they reuse. The full size is each entry's own.
+SHARED = None
+CHECKED = {}    # system name -> its catalog entry, for the entries a shared run names
+
+
 @functools.cache
 def _checked(entry):
-    return check(load_entry(entry), full_size_witnesses=("torch",))
+    global SHARED
+    from estimator.graphs.crosscheck import SharedRuns
+
+    SHARED = SHARED or SharedRuns()
+    r = check(load_entry(entry), full_size_witnesses=("torch",), shared=SHARED)
+    CHECKED[r.name] = entry
+    return r
+
+
+def _reduced_key(entry):
+    from estimator.graphs.crosscheck import structure_key
+
+    spec = load_entry(entry)
+    return structure_key(load_entry(entry, overrides=spec.reduced))
 
 
 @pytest.mark.onnx
@@ -228,10 +336,16 @@ def _checked(entry):
 def test_every_catalog_entry_through_every_witness(entry):
     r = _checked(entry)
     name = entry_id(entry)
-    # every witness ran, at the table's size
+    # every witness ran, at the table's size: for this entry, or (shared) for an entry
+    # checked before whose reduced size is the identical graph, whose own run it was
     for w, run in r.witnesses.items():
         assert run.status == "ran", f"{name}: {w} could not run: {run.reason}"
         assert run.size == r.size
+        if run.shared_with is not None:
+            first = CHECKED[run.shared_with["name"]]
+            assert first != entry and _checked(first).witnesses[w].shared_with is None
+            assert r.size == _checked(first).size == "reduced"
+            assert _reduced_key(first) == _reduced_key(entry)
     # parameters agree exactly on every row every witness has, and in total
     for row in r.rows:
         for w, c in row.cells.items():
