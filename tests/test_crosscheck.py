@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from estimator.analytic import load_spec
 from estimator.count import Count, CountResult, LayerRow
 from catalog_entries import CATALOG, entry_id, load_entry
 from estimator.graphs.crosscheck import compare
@@ -82,7 +83,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("fvcore")
 
-from estimator.graphs.crosscheck import check  # noqa: E402
+from estimator.graphs.crosscheck import SharedRuns, check, structure_key  # noqa: E402
 
 
 @pytest.mark.onnx
@@ -144,6 +145,11 @@ def _without_timing(d):
     return d
 
 
+def _reduced_key(spec):
+    """The structure key of the spec at its reduced: size."""
+    return structure_key(load_spec(spec, overrides=spec.reduced))
+
+
 def _hand(tmp_path, name, old="", new=""):
     assert old in HAND
     p = tmp_path / f"{name}.yaml"
@@ -154,8 +160,6 @@ def _hand(tmp_path, name, old="", new=""):
 @pytest.mark.onnx
 @pytest.mark.torch
 def test_identical_reduced_structures_share_the_witness_runs(tmp_path):
-    from estimator.graphs.crosscheck import SharedRuns
-
     shared = SharedRuns()
     a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
     b = check(_hand(tmp_path, "hand-b"), max_full_params=100, shared=shared)
@@ -204,18 +208,14 @@ CHANGES = {
 @pytest.mark.onnx
 @pytest.mark.torch
 def test_structures_that_differ_never_share(tmp_path):
-    from estimator.graphs.crosscheck import SharedRuns, structure_key
-    from estimator.analytic import load_spec
-
     shared = SharedRuns()
     a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
     assert a.shared_with is None and a.ok
-    small = lambda p: load_spec(load_spec(p), overrides=load_spec(p).reduced)  # noqa: E731
-    key = structure_key(small(tmp_path / "hand-a.yaml"))
-    assert key == structure_key(small(_hand(tmp_path, "hand-same")))
+    key = _reduced_key(load_spec(tmp_path / "hand-a.yaml"))
+    assert key == _reduced_key(load_spec(_hand(tmp_path, "hand-same")))
     for what, (old, new) in CHANGES.items():
         p = _hand(tmp_path, f"hand-{what}", old, new)
-        assert structure_key(small(p)) != key, what
+        assert _reduced_key(load_spec(p)) != key, what
         r = check(p, max_full_params=100, shared=shared)
         assert r.size == "reduced" and r.ok, what
         assert r.shared_with is None, what
@@ -235,7 +235,6 @@ def test_cpu_and_meta_give_the_same_counts(tmp_path):
     # and on meta above: both count by shapes, so every row is the same on both devices
     # (ResNet-50 at its reduced size: convolutions, batch norms, pooling; the hand
     # transformer: embedding, attention with SDPA, tied head)
-    from estimator.analytic import load_spec
     from estimator.graphs.crosscheck import Builds, run_fvcore, run_torch
 
     p = tmp_path / "hand.yaml"
@@ -308,26 +307,15 @@ FULL_FVCORE_CANNOT = {"whisper-large"}
 # Entries whose reduced size is the same model (Llama-2-7B and -13B at their reduced: size)
 # share the witness runs at that size: each witness ran once on that graph, for the first
 # such entry, and the later ones say whose run they reuse. The full size is each entry's own.
-SHARED = None
+SHARED = SharedRuns()
 CHECKED = {}    # system name -> its catalog entry, for the entries a shared run names
 
 
 @functools.cache
 def _checked(entry):
-    global SHARED
-    from estimator.graphs.crosscheck import SharedRuns
-
-    SHARED = SHARED or SharedRuns()
     r = check(load_entry(entry), full_size_witnesses=("torch",), shared=SHARED)
     CHECKED[r.name] = entry
     return r
-
-
-def _reduced_key(entry):
-    from estimator.graphs.crosscheck import structure_key
-
-    spec = load_entry(entry)
-    return structure_key(load_entry(entry, overrides=spec.reduced))
 
 
 @pytest.mark.onnx
@@ -345,7 +333,7 @@ def test_every_catalog_entry_through_every_witness(entry):
             first = CHECKED[run.shared_with["name"]]
             assert first != entry and _checked(first).witnesses[w].shared_with is None
             assert r.size == _checked(first).size == "reduced"
-            assert _reduced_key(first) == _reduced_key(entry)
+            assert _reduced_key(load_entry(first)) == _reduced_key(load_entry(entry))
     # parameters agree exactly on every row every witness has, and in total
     for row in r.rows:
         for w, c in row.cells.items():
