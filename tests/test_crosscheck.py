@@ -6,7 +6,6 @@ or differ by exactly what the witness says it cannot see.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -307,14 +306,15 @@ FULL_FVCORE_CANNOT = {"whisper-large"}
 # Entries whose reduced size is the same model (Llama-2-7B and -13B at their reduced: size)
 # share the witness runs at that size: each witness ran once on that graph, for the first
 # such entry, and the later ones say whose run they reuse. The full size is each entry's own.
+# Only what a later entry's assertions read is kept of each check (the whole results of
+# 272 checks, full-size rows included, would stay alive to the end of the file).
 SHARED = SharedRuns()
-CHECKED = {}    # system name -> its catalog entry, for the entries a shared run names
+CHECKED = {}    # system name -> (its catalog entry, table size, {witness: shared_with})
 
 
-@functools.cache
 def _checked(entry):
     r = check(load_entry(entry), full_size_witnesses=("torch",), shared=SHARED)
-    CHECKED[r.name] = entry
+    CHECKED[r.name] = (entry, r.size, {w: run.shared_with for w, run in r.witnesses.items()})
     return r
 
 
@@ -330,9 +330,9 @@ def test_every_catalog_entry_through_every_witness(entry):
         assert run.status == "ran", f"{name}: {w} could not run: {run.reason}"
         assert run.size == r.size
         if run.shared_with is not None:
-            first = CHECKED[run.shared_with["name"]]
-            assert first != entry and _checked(first).witnesses[w].shared_with is None
-            assert r.size == _checked(first).size == "reduced"
+            first, size, shared = CHECKED[run.shared_with["name"]]
+            assert first != entry and shared[w] is None   # that entry's own run
+            assert r.size == size == "reduced"
             assert _reduced_key(load_entry(first)) == _reduced_key(load_entry(entry))
     # parameters agree exactly on every row every witness has, and in total
     for row in r.rows:
