@@ -294,45 +294,6 @@ class Builds:
         return self._built[key][1]
 
 
-def structure_key(spec) -> str:
-    """A canonical text of everything that determines a spec's built module and its example
-    input: every input's name, shape and kind, and every layer's resolved configuration
-    (kind, name, sizes, flags, repeat, sharing, tying, ``from:``; nested layers included),
-    as JSON. Two specs with equal keys build the same graph; the name, citation, published
-    figures and variables (already resolved into the layers) are not part of it."""
-    inputs = [[i.name, list(i.shape), bool(i.ids)] for i in spec.inputs.values()]
-    layers = [layer.model_dump(mode="json", by_alias=True) for layer in spec.layers]
-    return json.dumps([inputs, layers], sort_keys=True, separators=(",", ":"))
-
-
-class SharedRuns:
-    """Witness runs at the reduced size, kept by structure for the specs checked after:
-    ``shared = SharedRuns(); check(a, shared=shared); check(b, shared=shared)``. A run that
-    ran is reused for a later spec of the identical structure (:func:`structure_key`) run on
-    the same device, as a copy naming the spec it was made for (``shared_with``); a
-    run that could not run is not kept (the next spec tries again)."""
-
-    def __init__(self):
-        self._runs: dict[tuple, dict[str, WitnessRun]] = {}
-
-    def get(self, key: tuple, witness: str, spec) -> WitnessRun | None:
-        run = self._runs.get(key, {}).get(witness)
-        if run is None:
-            return None
-        result = copy.deepcopy(run.result)
-        if result is not None:
-            result.name = spec.name
-        return WitnessRun(run.name, run.status, run.size, run.reason, result, run.seconds,
-                          copy.deepcopy(run.detail), shared_with=dict(run.shared_with))
-
-    def put(self, key: tuple, run: WitnessRun, spec) -> None:
-        # kept as it is (the check that made it does not change it); get() hands out copies
-        if run.status == "ran" and run.shared_with is None:
-            kept = copy.copy(run)
-            kept.shared_with = {"name": spec.name, "file": getattr(spec, "file", None)}
-            self._runs.setdefault(key, {}).setdefault(run.name, kept)
-
-
 def device_for(res: CountResult) -> str:
     """``"cpu"`` for a model of at most :data:`CPU_MAX_PARAMS` parameters and
     :data:`CPU_MAX_FLOPS` forward FLOPs (analytic), ``"meta"`` above: where the torch and
@@ -686,6 +647,45 @@ def _sizes(spec, size: str, max_full_params: int, auto_full_params: int):
         reason = (f"{full.params:,} parameters is more than the {limit:,} checked whole by "
                   "default (--size full checks every witness whole)")
     return small, analyze(small), full, "reduced", reduced, reason
+
+
+def structure_key(spec) -> str:
+    """A canonical text of everything that determines a spec's built module and its example
+    input: every input's name, shape and kind, and every layer's resolved configuration
+    (kind, name, sizes, flags, repeat, sharing, tying, ``from:``; nested layers included),
+    as JSON. Two specs with equal keys build the same graph; the name, citation, published
+    figures and variables (already resolved into the layers) are not part of it."""
+    inputs = [[i.name, list(i.shape), bool(i.ids)] for i in spec.inputs.values()]
+    layers = [layer.model_dump(mode="json", by_alias=True) for layer in spec.layers]
+    return json.dumps([inputs, layers], sort_keys=True, separators=(",", ":"))
+
+
+class SharedRuns:
+    """Witness runs at the reduced size, kept by structure for the specs checked after:
+    ``shared = SharedRuns(); check(a, shared=shared); check(b, shared=shared)``. A run that
+    ran is reused for a later spec of the identical structure (:func:`structure_key`) run on
+    the same device, as a copy naming the spec it was made for (``shared_with``); a
+    run that could not run is not kept (the next spec tries again)."""
+
+    def __init__(self):
+        self._runs: dict[tuple, dict[str, WitnessRun]] = {}
+
+    def get(self, key: tuple, witness: str, spec) -> WitnessRun | None:
+        run = self._runs.get(key, {}).get(witness)
+        if run is None:
+            return None
+        result = copy.deepcopy(run.result)
+        if result is not None:
+            result.name = spec.name
+        return WitnessRun(run.name, run.status, run.size, run.reason, result, run.seconds,
+                          copy.deepcopy(run.detail), shared_with=dict(run.shared_with))
+
+    def put(self, key: tuple, run: WitnessRun, spec) -> None:
+        # kept as it is (the check that made it does not change it); get() hands out copies
+        if run.status == "ran" and run.shared_with is None:
+            kept = copy.copy(run)
+            kept.shared_with = {"name": spec.name, "file": getattr(spec, "file", None)}
+            self._runs.setdefault(key, {}).setdefault(run.name, kept)
 
 
 @contextlib.contextmanager
