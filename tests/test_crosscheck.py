@@ -6,11 +6,11 @@ or differ by exactly what the witness says it cannot see.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
 
+from estimator.analytic import load_spec
 from estimator.count import Count, CountResult, LayerRow
 from catalog_entries import CATALOG, entry_id, load_entry
 from estimator.graphs.crosscheck import compare
@@ -82,7 +82,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("fvcore")
 
-from estimator.graphs.crosscheck import check  # noqa: E402
+from estimator.graphs.crosscheck import SharedRuns, check, structure_key  # noqa: E402
 
 
 @pytest.mark.onnx
@@ -134,6 +134,93 @@ def test_hand_spec_reduced_records_both_sizes(tmp_path):
     assert "reduced" in r.full_witnesses["onnx"].reason
 
 
+def _without_timing(d):
+    """A check's JSON without what differs between two runs of the same graph: the
+    seconds each witness took and whose run it was."""
+    if isinstance(d, dict):
+        return {k: _without_timing(v) for k, v in d.items() if k not in ("seconds", "shared_with")}
+    if isinstance(d, list):
+        return [_without_timing(v) for v in d]
+    return d
+
+
+def _reduced_key(spec):
+    """The structure key of the spec at its reduced: size."""
+    return structure_key(load_spec(spec, overrides=spec.reduced))
+
+
+def _hand(tmp_path, name, old="", new=""):
+    assert old in HAND
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(HAND.replace("name: hand-transformer", f"name: {name}").replace(old, new))
+    return p
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_identical_reduced_structures_share_the_witness_runs(tmp_path):
+    shared = SharedRuns()
+    a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
+    b = check(_hand(tmp_path, "hand-b"), max_full_params=100, shared=shared)
+    assert a.size == b.size == "reduced" and a.ok and b.ok
+    # the first ran every witness itself; the second reused those runs, and says whose
+    assert a.shared_with is None
+    assert all(run.shared_with is None for run in a.witnesses.values())
+    owner = {"name": "hand-a", "file": str(tmp_path / "hand-a.yaml")}
+    assert b.shared_with == owner
+    assert {w: (run.status, run.shared_with) for w, run in b.witnesses.items()} == {
+        w: ("ran", owner) for w in ("torch", "onnx", "fvcore")}
+    d = b.to_dict()
+    assert d["shared_with"] == owner and d["witnesses"]["onnx"]["shared_with"] == owner
+    # the full size is counted for each spec, never shared: 680 params, 5248 FLOPs
+    assert b.full_witnesses["torch"].shared_with is None
+    assert (b.full_size["torch"].params, b.full_size["torch"].forward_flops) == (680, 5248)
+    # a shared result equals the result of checking hand-b alone, field for field
+    alone = check(_hand(tmp_path, "hand-b"), max_full_params=100)
+    assert alone.shared_with is None
+    assert _without_timing(b.to_dict()) == _without_timing(alone.to_dict())
+    for w in ("torch", "onnx", "fvcore"):
+        assert b.witnesses[w].result == alone.witnesses[w].result
+        assert b.witnesses[w].result.name == "hand-b"
+    # the text report says so
+    from estimator.report.check import render_check
+
+    text = render_check(b)
+    assert "shared with hand-a" in text and "shared with" not in render_check(alone)
+
+
+# Each changes the graph built at the reduced size, and none may share hand-a's runs: a
+# dimension of the reduced size, the input length, a bias flag, a norm kind, tying, an
+# activation (the same counts, another graph), a layer's name (another module path)
+CHANGES = {
+    "dimension": ("reduced: {d: 4, ffn: 8}", "reduced: {d: 4, ffn: 12}"),
+    "input": ("T: 4,", "T: 5,"),
+    "bias": ("activation: relu}", "activation: relu, bias: false}"),
+    "norm": ("{kind: layernorm, name: ln}\n      - {kind: mlp",
+             "{kind: rmsnorm, name: ln}\n      - {kind: mlp"),
+    "tie": (", tie: wte}", "}"),
+    "activation": ("activation: relu", "activation: gelu"),
+    "name": ("name: head", "name: lm_head"),
+}
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+def test_structures_that_differ_never_share(tmp_path):
+    shared = SharedRuns()
+    a = check(_hand(tmp_path, "hand-a"), max_full_params=100, shared=shared)
+    assert a.shared_with is None and a.ok
+    key = _reduced_key(load_spec(tmp_path / "hand-a.yaml"))
+    assert key == _reduced_key(load_spec(_hand(tmp_path, "hand-same")))
+    for what, (old, new) in CHANGES.items():
+        p = _hand(tmp_path, f"hand-{what}", old, new)
+        assert _reduced_key(load_spec(p)) != key, what
+        r = check(p, max_full_params=100, shared=shared)
+        assert r.size == "reduced" and r.ok, what
+        assert r.shared_with is None, what
+        assert all(run.shared_with is None for run in r.witnesses.values()), what
+
+
 def _rows(res):
     # what the check compares: parameters and forward (matrix-class) FLOPs. other_flops are
     # estimates, not compared, and may differ: on CPU SDPA is one fused kernel, on meta its
@@ -147,7 +234,6 @@ def test_cpu_and_meta_give_the_same_counts(tmp_path):
     # and on meta above: both count by shapes, so every row is the same on both devices
     # (ResNet-50 at its reduced size: convolutions, batch norms, pooling; the hand
     # transformer: embedding, attention with SDPA, tied head)
-    from estimator.analytic import load_spec
     from estimator.graphs.crosscheck import Builds, run_fvcore, run_torch
 
     p = tmp_path / "hand.yaml"
@@ -217,9 +303,19 @@ EXPECTED_FVCORE = {
 FULL_FVCORE_CANNOT = {"whisper-large"}
 
 
-@functools.cache
+# Entries whose reduced size is the same model (Llama-2-7B and -13B at their reduced: size)
+# share the witness runs at that size: each witness ran once on that graph, for the first
+# such entry, and the later ones say whose run they reuse. The full size is each entry's own.
+# Only what a later entry's assertions read is kept of each check (the whole results of
+# 272 checks, full-size rows included, would stay alive to the end of the file).
+SHARED = SharedRuns()
+CHECKED = {}    # system name -> (its catalog entry, table size, {witness: shared_with})
+
+
 def _checked(entry):
-    return check(load_entry(entry), full_size_witnesses=("torch",))
+    r = check(load_entry(entry), full_size_witnesses=("torch",), shared=SHARED)
+    CHECKED[r.name] = (entry, r.size, {w: run.shared_with for w, run in r.witnesses.items()})
+    return r
 
 
 @pytest.mark.onnx
@@ -228,10 +324,16 @@ def _checked(entry):
 def test_every_catalog_entry_through_every_witness(entry):
     r = _checked(entry)
     name = entry_id(entry)
-    # every witness ran, at the table's size
+    # every witness ran, at the table's size: for this entry, or (shared) for an entry
+    # checked before whose reduced size is the identical graph, whose own run it was
     for w, run in r.witnesses.items():
         assert run.status == "ran", f"{name}: {w} could not run: {run.reason}"
         assert run.size == r.size
+        if run.shared_with is not None:
+            first, size, shared = CHECKED[run.shared_with["name"]]
+            assert first != entry and shared[w] is None   # that entry's own run
+            assert r.size == size == "reduced"
+            assert _reduced_key(load_entry(first)) == _reduced_key(load_entry(entry))
     # parameters agree exactly on every row every witness has, and in total
     for row in r.rows:
         for w, c in row.cells.items():

@@ -39,10 +39,19 @@ it ran at.
 Each module is built once per size and device and shared by the witnesses that need it
 (:class:`Builds`): the CPU build by the ONNX export, torch and fvcore (or fvcore's CPU
 fallback), the meta-device build by torch and fvcore above the CPU limits.
+
+Several specs checked in one process (the catalog in the test suite, ``paramcount check A.yaml
+B.yaml``) often reduce to the same model: Llama-2-7B and Llama-2-13B at their ``reduced:``
+size are one graph. With a :class:`SharedRuns` passed to :func:`check`, the witness runs at
+the reduced size are made once per distinct structure (:func:`structure_key`: the resolved
+layer tree and inputs) and reused, each reused run saying whose run it is
+(``WitnessRun.shared_with``); the full size is counted for every spec.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import os
 import tempfile
 import time
@@ -117,10 +126,13 @@ class WitnessRun:
     result: CountResult | None = None
     seconds: float = 0.0
     detail: dict = field(default_factory=dict)
+    # a run made for another spec of the identical structure (SharedRuns), reused here:
+    # {"name": that spec's name, "file": its file}; None for a run made for this spec
+    shared_with: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {"status": self.status, "size": self.size, "reason": self.reason,
-             "seconds": round(self.seconds, 3)}
+             "seconds": round(self.seconds, 3), "shared_with": self.shared_with}
         if self.result is not None:
             d.update({"params": self.result.params,
                       "forward_flops": self.result.forward_flops,
@@ -219,11 +231,18 @@ class CheckResult:
     def ok(self) -> bool:
         return self.verdict == "agree"
 
+    @property
+    def shared_with(self) -> dict | None:
+        """The spec whose witness runs at this table's size this check reused (an identical
+        structure checked earlier in the process, :class:`SharedRuns`), or None."""
+        return next((r.shared_with for r in self.witnesses.values() if r.shared_with), None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "file": self.file, "ok": self.ok, "verdict": self.verdict,
             "witnesses_ran": self.ran, "size": self.size,
             "overrides": dict(self.overrides), "reason": self.reason,
+            "shared_with": self.shared_with,
             "tolerance": {"params": "exact",
                           "forward_flops": "exact where the witness counts the same operators;"
                                            " otherwise the difference is explained exactly"},
@@ -645,6 +664,45 @@ def _sizes(spec, size: str, max_full_params: int, auto_full_params: int):
     return small, analyze(small), full, "reduced", reduced, reason
 
 
+def structure_key(spec) -> str:
+    """A canonical text of everything that determines a spec's built module and its example
+    input: every input's name, shape and kind, and every layer's resolved configuration
+    (kind, name, sizes, flags, repeat, sharing, tying, ``from:``; nested layers included),
+    as JSON. Two specs with equal keys build the same graph; the name, citation, published
+    figures and variables (already resolved into the layers) are not part of it."""
+    inputs = [[i.name, list(i.shape), bool(i.ids)] for i in spec.inputs.values()]
+    layers = [layer.model_dump(mode="json", by_alias=True) for layer in spec.layers]
+    return json.dumps([inputs, layers], sort_keys=True, separators=(",", ":"))
+
+
+class SharedRuns:
+    """Witness runs at the reduced size, kept by structure for the specs checked after:
+    ``shared = SharedRuns(); check(a, shared=shared); check(b, shared=shared)``. A run that
+    ran is reused for a later spec of the identical structure (:func:`structure_key`) run on
+    the same device, as a copy naming the spec it was made for (``shared_with``); a
+    run that could not run is not kept (the next spec tries again)."""
+
+    def __init__(self):
+        self._runs: dict[tuple, dict[str, WitnessRun]] = {}
+
+    def get(self, key: tuple, witness: str, spec) -> WitnessRun | None:
+        run = self._runs.get(key, {}).get(witness)
+        if run is None:
+            return None
+        result = copy.deepcopy(run.result)
+        if result is not None:
+            result.name = spec.name
+        return WitnessRun(run.name, run.status, run.size, run.reason, result, run.seconds,
+                          copy.deepcopy(run.detail), shared_with=dict(run.shared_with))
+
+    def put(self, key: tuple, run: WitnessRun, spec) -> None:
+        # kept as it is (the check that made it does not change it); get() hands out copies
+        if run.status == "ran" and run.shared_with is None:
+            kept = copy.copy(run)
+            kept.shared_with = {"name": spec.name, "file": getattr(spec, "file", None)}
+            self._runs.setdefault(key, {}).setdefault(run.name, kept)
+
+
 @contextlib.contextmanager
 def _one_thread():
     """torch on one intra-op thread while the witnesses run: their CPU work is small
@@ -666,7 +724,8 @@ def _one_thread():
 
 def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
           max_full_params: int | None = None, onnx_folder: Path | None = None,
-          auto_full_params: int | None = None, full_size_witnesses=None) -> CheckResult:
+          auto_full_params: int | None = None, full_size_witnesses=None,
+          shared: SharedRuns | None = None) -> CheckResult:
     """Cross-check a spec (path or loaded spec) against every witness that can run it.
 
     ``size``: "auto" (whole up to ``auto_full_params``, default :data:`AUTO_FULL_PARAMS`;
@@ -675,7 +734,11 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     ``max_full_params`` (default :data:`MAX_FULL_PARAMS`): the most parameters the ONNX
     witness exports whole.
     ``full_size_witnesses``: which of torch and fvcore also run whole when the table is at
-    the reduced size (default: those in ``witnesses``)."""
+    the reduced size (default: those in ``witnesses``).
+    ``shared``: a :class:`SharedRuns` kept across the specs checked in one process; when
+    the table is at the reduced size, the witness runs of an identical structure checked
+    before are reused (each says so), and this check's runs are kept for the specs after.
+    Not with ``onnx_folder`` (each spec's graph is written there)."""
     if max_full_params is None:
         max_full_params = MAX_FULL_PARAMS
     if auto_full_params is None:
@@ -683,7 +746,7 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
     if full_size_witnesses is None:
         full_size_witnesses = witnesses
     args = (spec_or_path, size, witnesses, max_full_params, auto_full_params, onnx_folder,
-            full_size_witnesses)
+            full_size_witnesses, shared if onnx_folder is None else None)
     if _missing("torch") is None:
         with _one_thread():
             return _check(*args)
@@ -691,7 +754,7 @@ def check(spec_or_path, *, size: str = "auto", witnesses=WITNESSES,
 
 
 def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
-           onnx_folder, full_size_witnesses) -> CheckResult:
+           onnx_folder, full_size_witnesses, shared) -> CheckResult:
     from ..analytic import load_spec
 
     spec = load_spec(spec_or_path) if isinstance(spec_or_path, (str, Path)) else spec_or_path
@@ -704,6 +767,10 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
                "fvcore": lambda s, z: run_fvcore(s, z, analytic.params, builds, device=dev),
                "onnx": lambda s, z: run_onnx(s, z, onnx_folder, builds)}
     runs: dict[str, WitnessRun] = {}
+    # the runs at the reduced size are shared between identical structures; a full-size
+    # table is always this spec's own
+    key = (structure_key(table_spec), dev) if shared is not None and size_used == "reduced" \
+        else None
     for w in WITNESSES:
         if w not in witnesses:
             runs[w] = WitnessRun(w, "cannot", size_used, "not requested")
@@ -715,7 +782,10 @@ def _check(spec_or_path, size, witnesses, max_full_params, auto_full_params,
                                  + (" (full size was requested)" if size == "full" else
                                     ", and the spec has no reduced: block"))
             continue
-        runs[w] = runners[w](table_spec, size_used)
+        reused = shared.get(key, w, spec) if key else None
+        runs[w] = reused or runners[w](table_spec, size_used)
+        if key:
+            shared.put(key, runs[w], spec)
 
     per_witness = {w: compare(analytic, r.result) for w, r in runs.items()
                    if r.status == "ran" and r.result is not None}

@@ -65,6 +65,10 @@ def render_check(res, depth: int | None = None) -> str:
         ov = ", ".join(f"{k}={v}" for k, v in res.overrides.items())
         head.append(f"size: REDUCED ({ov}) because {res.reason}; same structure, every "
                     "witness at this size (full-size totals below)")
+        if res.shared_with:
+            head.append(f"table: the witnesses' runs at this size are shared with "
+                        f"{_owner(res.shared_with)}, whose reduced size is the identical graph "
+                        "(each witness ran once on it, earlier in this process)")
     else:
         head.append("size: full" + (f" ({res.reason})" if res.reason else ""))
     head.append("tolerance: parameters exact; forward FLOPs exact where the witness counts "
@@ -103,7 +107,9 @@ def render_check(res, depth: int | None = None) -> str:
     for w in names:
         run = res.witnesses[w]
         if run.status == "ran":
-            lines.append(f"  {w}: ran at {run.size} size in {run.seconds:.2f} s ({run.reason})")
+            lines.append(f"  {w}: ran at {run.size} size in {run.seconds:.2f} s ({run.reason})"
+                         + (f"; shared with {_owner(run.shared_with)}: its run on the identical "
+                            "graph" if run.shared_with else ""))
             if run.result is not None and run.result.unknown_ops:
                 lines.append("    skipped/unknown ops: " + ", ".join(
                     f"{k} x{v}" for k, v in run.result.unknown_ops.items()))
@@ -129,6 +135,11 @@ def render_check(res, depth: int | None = None) -> str:
         parts.append("\n".join(fl))
     parts.append(verdict_line(res))
     return _to_text(*parts)
+
+
+def _owner(shared: dict) -> str:
+    """The spec a shared run was made for: its name, and its file where it has one."""
+    return shared["name"] + (f" ({shared['file']})" if shared.get("file") else "")
 
 
 def verdict_line(res) -> str:
