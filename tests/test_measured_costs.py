@@ -48,6 +48,26 @@ def test_gpt2_memory_measured_vs_zero_and_korthikanti():
     assert m.peak > m.weights + m.gradients + m.optimizer_states
 
 
+def test_frozen_parameters_are_refused_in_one_line_not_a_traceback():
+    # torch's MemTracker raises RuntimeError inside its hooks on a parameter that does not
+    # require grad; the measurement refuses such a model up front with a ModelError that
+    # names the frozen tensors (here the first Linear's weight, 8 x 16 = 128 values)
+    from estimator.errors import ModelError
+    from estimator.graphs.train_memory import measure_train_memory
+
+    with torch.device("meta"):
+        model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+                                    torch.nn.Linear(16, 4))
+    model[0].weight.requires_grad_(False)
+    with pytest.raises(ModelError, match=r"1 frozen parameter\(s\) \(0\.weight\)"):
+        measure_train_memory(model, (2, 8), precision="fp32")
+    assert model[0].weight.requires_grad is False   # the model is not changed
+    model[0].weight.requires_grad_(True)             # every parameter trainable: measured
+    r = measure_train_memory(model, (2, 8), precision="fp32")
+    # (8 x 16 + 16) + (16 x 4 + 4) = 144 + 68 = 212 parameters, 4 bytes each = 848
+    assert (r.params, r.trainable_params, r.weights) == (212, 212, 848)
+
+
 def test_decode_step_of_the_built_model_matches_the_formula():
     from estimator.graphs.decode_step import count_decode_step
 

@@ -87,6 +87,15 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
     if not _on_meta(model, torch):
         raise ModelError("measure_train_memory: build the model on the meta device "
                          "(with torch.device('meta'): ...) so no weights are copied")
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    if frozen:
+        # torch's MemTracker (2.13) hooks the gradient of every parameter it sees and raises
+        # on one that does not require grad: refuse in one line rather than fail inside it
+        raise ModelError(f"measure_train_memory: {len(frozen)} frozen parameter(s) ("
+                         f"{', '.join(frozen[:3])}{', ...' if len(frozen) > 3 else ''}): "
+                         "torch's memory tracker cannot measure a step with frozen "
+                         "parameters; measure with every parameter trainable, or use the "
+                         "formula (estimator.costs.memory.training_memory)")
     m = copy.deepcopy(model).to(dtype)  # meta: nothing is copied
     with FakeTensorMode(allow_non_fake_inputs=True):
         m = m.to_empty(device="cpu")
