@@ -40,8 +40,8 @@ Each module is built once per size and device and shared by the witnesses that n
 (:class:`Builds`): the CPU build by the ONNX export, torch and fvcore (or fvcore's CPU
 fallback), the meta-device build by torch and fvcore above the CPU limits.
 
-Several specs checked in one process (the catalog in the test suite, ``paramcount check A.yaml
-B.yaml``) often reduce to the same model: Llama-2-7B and Llama-2-13B at their ``reduced:``
+Several specs checked in one process (the catalog in the test suite; a caller of
+:func:`check` looping over spec files) often reduce to the same model: Llama-2-7B and Llama-2-13B at their ``reduced:``
 size are one graph. With a :class:`SharedRuns` passed to :func:`check`, the witness runs at
 the reduced size are made once per distinct structure (:func:`structure_key`: the resolved
 layer tree and inputs) and reused, each reused run saying whose run it is
@@ -55,7 +55,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -286,8 +286,9 @@ class Builds:
     """Each spec's ``nn.Module``, built once per device and shared by the witnesses (none
     of them changes it: the counters restore what they touch). ``counted_only``: specs
     whose CPU build only torch and fvcore count (the full size when the table is reduced),
-    built with zeroed initial weights (:func:`~estimator.graphs.torch_build.build_module`
-    ``init=False``): their counts read shapes, never values."""
+    built without initial values (:func:`~estimator.graphs.torch_build.build_module`
+    ``init=False``: the weights are allocated, never written): their counts read shapes,
+    never values."""
 
     def __init__(self, counted_only=()):
         self._built: dict = {}
@@ -692,8 +693,8 @@ class SharedRuns:
         result = copy.deepcopy(run.result)
         if result is not None:
             result.name = spec.name
-        return WitnessRun(run.name, run.status, run.size, run.reason, result, run.seconds,
-                          copy.deepcopy(run.detail), shared_with=dict(run.shared_with))
+        return replace(run, result=result, detail=copy.deepcopy(run.detail),
+                       shared_with=dict(run.shared_with))
 
     def put(self, key: tuple, run: WitnessRun, spec) -> None:
         # kept as it is (the check that made it does not change it); get() hands out copies

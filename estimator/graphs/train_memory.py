@@ -200,20 +200,9 @@ def measure_train_memory(model, inputs=None, *, precision: str = "bf16-mixed",
 def _leaves_reached(loss) -> set[int]:
     """id() of the leaf tensors a backward of ``loss`` would give a ``.grad``: the
     ``AccumulateGrad`` nodes of its autograd graph (a walk of the graph, nothing computed)."""
-    fn = getattr(loss, "grad_fn", None)
-    stack, seen, leaves = [fn] if fn is not None else [], [], set()
-    ids = set()
-    while stack:
-        fn = stack.pop()
-        if id(fn) in ids:
-            continue
-        ids.add(id(fn))
-        seen.append(fn)  # held, so that no id() is reused during the walk
-        var = getattr(fn, "variable", None)
-        if var is not None:
-            leaves.add(id(var))
-        stack.extend(f for f, _ in fn.next_functions if f is not None)
-    return leaves
+    from .torch_build import _reached
+
+    return {id(fn.variable) for fn in _reached([loss]) if hasattr(fn, "variable")}
 
 
 def _peak_tracker(MemTracker):

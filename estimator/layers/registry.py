@@ -214,16 +214,6 @@ class LayerSpec(BaseModel):
     def build(self, x: Shape, ctx: Ctx):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def needs(self) -> list[str]:
-        """Named outputs this layer reads besides its input (e.g. cross-attention memory):
-        the paths in its ``path_keys``."""
-        out: list[str] = []
-        for key in self.path_keys:
-            value = getattr(self, key)
-            if value:
-                out.extend(value if isinstance(value, list) else [value])
-        return out
-
 
 REGISTRY: dict[str, type[LayerSpec]] = {}
 # kinds that take no options may be written as a bare string in a layer list: "- relu"
