@@ -136,3 +136,22 @@ def test_moe_active_params_and_flops():
     assert r.forward_flops == 34_816
     assert r.params_by_type == {"dense": 128, "expert": 8192}  # the router is typed dense
     torch_agrees(s, r)
+
+
+@pytest.mark.parametrize("kind", ["batchnorm", "groupnorm, groups: 2"])
+def test_affine_batch_and_group_norm_refuse_bias_false(kind):
+    # PyTorch's affine BatchNorm and GroupNorm always learn a shift: bias: false is refused
+    # with one line at the layer; layernorm may drop it (scale only: its last dim, 3)
+    from estimator.analytic import load_spec_text
+
+    text = f"name: T\ninput: {{image: [4, 3, 3]}}\nlayers:\n  - {{kind: {kind}, bias: false}}\n"
+    with pytest.raises(SpecError) as err:
+        analyze(load_spec_text(text, "t.yaml"))
+    name = kind.split(",")[0]
+    assert str(err.value) == (f"t.yaml:4: layers[0]: {name} always has a shift when affine "
+                              "(PyTorch): drop 'bias: false'")
+    ok = text.replace(kind, "layernorm")
+    assert analyze(load_spec_text(ok, "t.yaml")).params == 3   # the last dim, 3: scale only
+    # without affine there is no shift to drop: no parameters
+    off = text.replace("bias: false", "affine: false, bias: false")
+    assert analyze(load_spec_text(off, "t.yaml")).params == 0
