@@ -93,6 +93,24 @@ def test_check_disagreement_exits_1(spec, cli, monkeypatch):
     assert "DIFF" in out and "DISAGREE" in out and "total: torch" in out
 
 
+@pytest.mark.parametrize("hostile", ["\x1b[2J\x1b]0;owned\x07", "\u202etxt.exe", "a\rb"])
+def test_check_table_prints_no_control_character_from_the_spec(tmp_path, cli, hostile):
+    # the spec's name and its file name reach the report's head (and a shared table's
+    # owner line): every control character is shown as an escape, the check still agrees
+    folder = tmp_path / f"d{hostile}"
+    folder.mkdir()
+    p = folder / "mlp.yaml"
+    p.write_text(SPEC.replace("name: cli-mlp", f"name: {json.dumps('x' + hostile)}"))
+    code, out, err = cli("check", str(p))
+    assert code == 0, err
+    assert not [c for c in out if (ord(c) < 0x20 and c != "\n") or c in "\x7f\u202e"]
+    from estimator.safety import printable
+
+    assert out.splitlines()[0] == printable("x" + hostile) + (
+        ": cross-check, parameters / forward FLOPs per layer")
+    assert f"spec: {printable(str(p))}" in out
+
+
 def test_check_bad_input_exit_2(tmp_path, cli):
     code, out, err = cli("check", str(tmp_path / "missing.yaml"))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

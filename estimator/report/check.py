@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..safety import printable
 from ..units import si
 
 _MARK = {"ok": "ok", "explained": "expl", "differs": "DIFF", "-": "-"}
@@ -32,9 +33,13 @@ def _to_text(*renderables, width: int = 180) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False,
                       highlight=False, emoji=False, markup=False)
+    # names, files and reasons come from inputs: every control character is shown as an
+    # escape, in the text lines before rich (which would drop some, \a or \r, and pass
+    # others, ESC) and in what rich lays out (the table's cells)
     for r in renderables:
-        console.print(r)
-    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()) + "\n"
+        console.print("\n".join(map(printable, r.split("\n"))) if isinstance(r, str) else r)
+    return "\n".join(printable(line.rstrip())
+                     for line in buf.getvalue().rstrip().splitlines()) + "\n"
 
 
 def _num(params, flops) -> str:
