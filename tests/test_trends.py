@@ -496,3 +496,20 @@ def test_the_same_data_gives_the_same_svg(tmp_path, cli):
         code, _, err = cli("trends", p, "--by", "domain", "--breaks", "2015", "--plot", out)
         assert code == 0, err
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_text_report_prints_no_control_character_from_the_csv(tmp_path, cli):
+    # the CSV's path heads the report and a system's name is listed among the large-scale
+    # ones: every control character is shown as an escape (safety.printable)
+    from estimator.safety import printable
+
+    folder = tmp_path / "d\x1b[31m"
+    folder.mkdir()
+    evil = "EVIL\x1b[2J\u202eX"
+    # 1e40 FLOP in 2015, about 20 OOM above the line of the others: a large-scale system
+    p = _csv(folder, _rows() + [f"{evil},Language,2015-03-01,1e9,1e40,SOTA improvement\n"])
+    code, out, err = cli("trends", p, "--metric", "compute", "--large-scale")
+    assert code == 0, err
+    assert not [c for c in out if (ord(c) < 0x20 and c != "\n") or c in "\x7f\u202e"]
+    assert out.splitlines()[0].startswith(f"paramcount trends: {printable(str(p))}, ")
+    assert printable(evil) in out

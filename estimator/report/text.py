@@ -44,7 +44,10 @@ def _to_text(*renderables, width: int = 140) -> str:
             console = Console(file=buf, width=width, color_system=None, force_terminal=False,
                               highlight=False, emoji=False, markup=False)
         console.print(r)
-    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()) + "\n"
+    # a name, path or note from an input may be in any line (the reports' heads, a CSV's
+    # path, its systems' names): no control character reaches the terminal
+    return "\n".join(printable(line.rstrip())
+                     for line in buf.getvalue().rstrip().splitlines()) + "\n"
 
 
 def shape_str(shape) -> str:
